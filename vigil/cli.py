@@ -1,0 +1,18 @@
+"""The `vigil` command: Django's management commands under one name (`vigil migrate`, `vigil serve`, ...)."""
+
+import os
+import sys
+
+
+def main(argv=None):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigil.settings")
+    from django.core.management import execute_from_command_line
+
+    from vigil.accounts.audit import set_channel
+
+    set_channel("cli")
+    execute_from_command_line(["vigil", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

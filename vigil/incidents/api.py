@@ -1,0 +1,175 @@
+from datetime import datetime
+from typing import Any, Optional
+
+from django.conf import settings
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict, Field
+
+from vigil.accounts.models import Role, User
+from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
+from vigil.api import invalid
+from vigil.catalog.models import Service
+
+from . import actions
+from .models import Incident, Severity, Status
+
+router = Router(tags=["incidents"])
+
+
+class IncidentOut(Schema):
+    id: int
+    number: int
+    title: str
+    description: str
+    status: Status
+    severity: Severity
+    service_id: int
+    team_id: int
+    commander_id: Optional[int]
+    created_at: datetime
+    acknowledged_at: Optional[datetime]
+    mitigated_at: Optional[datetime]
+    resolved_at: Optional[datetime]
+    reopened_at: Optional[datetime]
+    alert_count: int
+    is_drill: bool
+    url: str
+
+    @staticmethod
+    def resolve_url(incident):
+        return settings.BASE_URL + incident.get_absolute_url()
+
+
+class IncidentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=255)
+    service_id: int
+    severity: Severity = Severity.SEV3
+    description: str = ""
+    is_drill: bool = False
+
+
+class IncidentPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(None, min_length=1, max_length=255)
+    description: str = None
+    severity: Severity = None
+    commander_id: Optional[int] = None
+    is_drill: bool = None
+
+
+class IncidentFilters(Schema):
+    status: Optional[Status] = None
+    service_id: Optional[int] = None
+    severity: Optional[Severity] = None
+    is_drill: Optional[bool] = None
+
+
+class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field("", max_length=2000)
+
+
+class EntryOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    actor_id: Optional[int]
+    body: str
+    data: dict[str, Any]
+
+
+class NoteIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=20000)
+
+
+def incidents_for(user):
+    return for_user(Incident.objects.all(), user)
+
+
+def _responder_incident(request, incident_id):
+    incident = get_for_user(incidents_for(request.user), request.user, pk=incident_id)
+    require_role(request.user, incident.team_id, Role.RESPONDER)
+    return incident
+
+
+@router.get("/incidents", response=list[IncidentOut])
+@paginate(LimitOffsetPagination)
+def list_incidents(request, filters: Query[IncidentFilters]):
+    incidents = incidents_for(request.user)
+    for field, value in filters.dict(exclude_none=True).items():
+        incidents = incidents.filter(**{field: value})
+    return incidents
+
+
+@router.post("/incidents", response={201: IncidentOut})
+def create_incident(request, payload: IncidentIn):
+    service = for_user(Service.objects.select_related("team"), request.user).filter(pk=payload.service_id).first()
+    if service is None:
+        invalid("service_id", "no such service")
+    require_role(request.user, service.team_id, Role.RESPONDER)
+    incident = actions.do_create_incident(
+        service, actor=request.user, title=payload.title, severity=payload.severity,
+        description=payload.description, is_drill=payload.is_drill,
+    )
+    return 201, incident
+
+
+@router.get("/incidents/{incident_id}", response=IncidentOut)
+def get_incident(request, incident_id: int):
+    return get_for_user(incidents_for(request.user), request.user, pk=incident_id)
+
+
+@router.patch("/incidents/{incident_id}", response=IncidentOut)
+def update_incident(request, incident_id: int, payload: IncidentPatch):
+    incident = _responder_incident(request, incident_id)
+    changes = payload.dict(exclude_unset=True)
+    for field in ("title", "description", "severity", "is_drill"):
+        if field in changes and changes[field] is None:
+            invalid(field, "may not be null")
+    if "commander_id" in changes:
+        commander_id = changes.pop("commander_id")
+        if commander_id is not None and not has_role_in_team(commander_id, incident.team_id):
+            invalid("commander_id", "not a responder of the incident's team")
+        changes["commander_id"] = commander_id
+    return actions.do_update_incident(incident, actor=request.user, **changes)
+
+
+def has_role_in_team(user_id, team_id):
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    return user is not None and has_role(user, team_id, Role.RESPONDER)
+
+
+def _lifecycle(name, do):
+    @router.post(f"/incidents/{{incident_id}}/{name}", response=IncidentOut, operation_id=f"{name}_incident",
+                 summary=f"{name.capitalize()} an incident")
+    def action(request, incident_id: int, payload: ReasonIn = None):
+        incident = _responder_incident(request, incident_id)
+        return do(incident, actor=request.user, reason=payload.reason if payload else "")
+
+    return action
+
+
+for _name, _do in [
+    ("acknowledge", actions.do_acknowledge_incident),
+    ("mitigate", actions.do_mitigate_incident),
+    ("resolve", actions.do_resolve_incident),
+    ("reopen", actions.do_reopen_incident),
+    ("escalate", actions.do_escalate_incident),
+]:
+    _lifecycle(_name, _do)
+
+
+@router.get("/incidents/{incident_id}/timeline", response=list[EntryOut])
+@paginate(LimitOffsetPagination)
+def list_timeline(request, incident_id: int):
+    incident = get_for_user(incidents_for(request.user), request.user, pk=incident_id)
+    return incident.timeline.all()
+
+
+@router.post("/incidents/{incident_id}/timeline", response={201: EntryOut})
+def add_note(request, incident_id: int, payload: NoteIn):
+    incident = _responder_incident(request, incident_id)
+    return 201, actions.do_add_note(incident, actor=request.user, body=payload.body)
