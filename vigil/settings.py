@@ -150,8 +150,7 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-# Serve straight from the apps' static folders: `vigil serve` works without collectstatic.
+# Served straight from the apps' static folders by WhiteNoise: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

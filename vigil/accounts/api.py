@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
@@ -120,7 +120,7 @@ def create_user(request, payload: UserIn):
         payload.email, actor=request.user, name=payload.name, password=payload.password,
         time_zone=payload.time_zone, is_admin=payload.is_admin,
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.get("/users/me", response=UserOut)
@@ -150,7 +150,7 @@ def create_team(request, payload: TeamIn):
         raise PermissionDenied("only site admins can create teams")
     if Team.objects.filter(name__iexact=payload.name).exists():
         invalid("name", "a team with this name exists")
-    return 201, actions.do_create_team(payload.name, actor=request.user)
+    return Status(201, actions.do_create_team(payload.name, actor=request.user))
 
 
 @router.get("/teams/{team_id}", response=TeamOut)
@@ -174,7 +174,7 @@ def add_member(request, team_id: int, payload: MemberIn):
         invalid("user_id", "no such user")
     if team.memberships.filter(user=user).exists():
         invalid("user_id", "already a member of this team")
-    return 201, actions.do_add_member(team, user, payload.role, actor=request.user)
+    return Status(201, actions.do_add_member(team, user, payload.role, actor=request.user))
 
 
 @router.patch("/teams/{team_id}/members/{user_id}", response=MemberOut)
@@ -190,7 +190,7 @@ def remove_member(request, team_id: int, user_id: int):
     team = get_object_or_404(_teams(request.user), pk=team_id)
     require_role(request.user, team.pk, Role.ADMIN)
     actions.do_remove_member(get_object_or_404(Membership, team=team, user_id=user_id), actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tokens", response=list[TokenOut])
@@ -203,7 +203,7 @@ def list_tokens(request):
 def create_token(request, payload: TokenIn):
     token, raw = actions.do_create_api_token(request.user, payload.name, actor=request.user)
     token.token = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut)

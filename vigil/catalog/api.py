@@ -2,7 +2,7 @@ from decimal import Decimal
 from typing import Optional
 
 from django.db.models import ProtectedError
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
@@ -98,7 +98,7 @@ def create_service(request, payload: ServiceIn):
     require_role(request.user, team.pk, Role.ADMIN)
     data = payload.dict()
     check_references(request.user, team.pk, data)
-    return 201, actions.do_create_service(team, actor=request.user, **data)
+    return Status(201, actions.do_create_service(team, actor=request.user, **data))
 
 
 @router.get("/services/{service_id}", response=ServiceOut)
@@ -125,8 +125,8 @@ def delete_service(request, service_id: int):
     try:
         actions.do_delete_service(service, actor=request.user)
     except ProtectedError:
-        return 409, {"detail": "the service has incidents; it cannot be deleted"}
-    return 204, None
+        return Status(409, {"detail": "the service has incidents; it cannot be deleted"})
+    return Status(204, None)
 
 
 @router.get("/hosting-providers", response=list[ProviderOut])

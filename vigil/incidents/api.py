@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from django.conf import settings
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
@@ -114,7 +114,7 @@ def create_incident(request, payload: IncidentIn):
         service, actor=request.user, title=payload.title, severity=payload.severity,
         description=payload.description, is_drill=payload.is_drill,
     )
-    return 201, incident
+    return Status(201, incident)
 
 
 @router.get("/incidents/{incident_id}", response=IncidentOut)
@@ -172,4 +172,4 @@ def list_timeline(request, incident_id: int):
 @router.post("/incidents/{incident_id}/timeline", response={201: EntryOut})
 def add_note(request, incident_id: int, payload: NoteIn):
     incident = _responder_incident(request, incident_id)
-    return 201, actions.do_add_note(incident, actor=request.user, body=payload.body)
+    return Status(201, actions.do_add_note(incident, actor=request.user, body=payload.body))
