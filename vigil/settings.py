@@ -82,8 +82,12 @@ DATABASES = {
 }
 # `make test` runs on SQLite; the same suite runs on PostgreSQL when this is set
 # (pytest-django creates and drops test_<name> on that server).
-if os.environ.get("VIGIL_TEST_DATABASE_URL") and os.environ.get("PYTEST_VERSION"):
-    DATABASES["default"] = database(os.environ["VIGIL_TEST_DATABASE_URL"])
+if os.environ.get("PYTEST_VERSION"):
+    if os.environ.get("VIGIL_TEST_DATABASE_URL"):
+        DATABASES["default"] = database(os.environ["VIGIL_TEST_DATABASE_URL"])
+    else:
+        # A file, not pytest-django's in-memory default: the tests then run on what users run (WAL).
+        DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -96,7 +96,7 @@ def create_service(request, payload: ServiceIn):
     if team is None or not has_role(request.user, team.pk, Role.VIEWER):
         invalid("team_id", "no such team")
     require_role(request.user, team.pk, Role.ADMIN)
-    data = payload.dict()
+    data = payload.dict(exclude={"team_id"})
     check_references(request.user, team.pk, data)
     return Status(201, actions.do_create_service(team, actor=request.user, **data))
 

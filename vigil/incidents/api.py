@@ -12,7 +12,8 @@ from vigil.api import invalid
 from vigil.catalog.models import Service
 
 from . import actions
-from .models import Incident, Severity, Status
+from .models import Incident, Severity
+from .models import Status as IncidentStatus
 
 router = Router(tags=["incidents"])
 
@@ -22,7 +23,7 @@ class IncidentOut(Schema):
     number: int
     title: str
     description: str
-    status: Status
+    status: IncidentStatus
     severity: Severity
     service_id: int
     team_id: int
@@ -60,7 +61,7 @@ class IncidentPatch(Schema):
 
 
 class IncidentFilters(Schema):
-    status: Optional[Status] = None
+    status: Optional[IncidentStatus] = None
     service_id: Optional[int] = None
     severity: Optional[Severity] = None
     is_drill: Optional[bool] = None

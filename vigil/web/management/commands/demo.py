@@ -1,0 +1,87 @@
+"""A realistic demo organisation, so that a first `make run` shows Vigil at work."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from vigil.accounts.actions import do_add_member, do_create_team, do_create_user
+from vigil.accounts.models import Role, User
+from vigil.catalog.actions import do_create_service
+from vigil.catalog.models import HostingProvider
+from vigil.incidents import actions as incidents
+from vigil.incidents.models import Incident
+from vigil.oncall.models import EscalationPolicy
+
+ADMIN_EMAIL = "admin@example.com"
+PASSWORD = "vigil-demo"
+
+PROVIDERS = [
+    ("Hetzner", "https://console.hetzner.cloud/support", "support@hetzner.com", "+49 9831 505-0"),
+    ("AWS", "https://console.aws.amazon.com/support/home", "", ""),
+    ("DigitalOcean", "https://cloudsupport.digitalocean.com", "", ""),
+]
+
+
+class Command(BaseCommand):
+    help = f"Load a demo organisation (login {ADMIN_EMAIL} / {PASSWORD}). Does nothing if it is loaded."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--first-run", action="store_true", help="load only into an empty database (no users)")
+
+    def handle(self, first_run, **options):
+        if User.objects.filter(email=ADMIN_EMAIL).exists() or (first_run and User.objects.exists()):
+            self.stdout.write("Demo data present or database in use: nothing loaded.")
+        else:
+            self.load()
+            self.stdout.write("Demo organisation loaded.")
+        self.stdout.write(f"Log in at http://127.0.0.1:8000/ as {ADMIN_EMAIL} / {PASSWORD} (if the demo was loaded).")
+
+    @transaction.atomic
+    def load(self):
+        admin = do_create_user(ADMIN_EMAIL, actor=None, name="Avery Admin", password=PASSWORD, is_admin=True)
+        people = {
+            key: do_create_user(f"{key}@example.com", actor=admin, name=name, password=PASSWORD, time_zone=tz)
+            for key, name, tz in [
+                ("alice", "Alice Moreau", "Europe/Paris"),
+                ("bob", "Bob Okafor", "Europe/London"),
+                ("carol", "Carol Nguyen", "America/New_York"),
+                ("dan", "Dan Petrov", "Europe/Berlin"),
+            ]
+        }
+        platform = do_create_team("Platform", actor=admin)
+        data = do_create_team("Data", actor=admin)
+        for key, team, role in [("alice", platform, Role.ADMIN), ("bob", platform, Role.RESPONDER),
+                                ("carol", platform, Role.VIEWER), ("dan", data, Role.ADMIN)]:
+            do_add_member(team, people[key], role, actor=admin)
+        for name, url, email, phone in PROVIDERS:
+            HostingProvider.objects.get_or_create(name=name, defaults={
+                "support_url": url, "support_email": email, "support_phone": phone})
+        policy = EscalationPolicy.objects.create(team=platform, name="Platform default", repeat=1)
+        shop = do_create_service(platform, actor=admin, name="Acme Shop", description="Storefront and checkout for Acme Ltd.",
+                                 hosting_provider="Hetzner", escalation_policy_id=policy.pk, monthly_approved_hours=12)
+        api = do_create_service(platform, actor=admin, name="Globex Partner API", description="REST API used by Globex's mobile apps.",
+                                hosting_provider="AWS", escalation_policy_id=policy.pk, monthly_approved_hours=8)
+        warehouse = do_create_service(data, actor=admin, name="Initech Warehouse", description="Nightly ETL and reporting.",
+                                      hosting_provider="DigitalOcean", monthly_approved_hours=4)
+
+        now = timezone.now()
+        alice, bob = people["alice"], people["bob"]
+        story = [
+            (shop, "Checkout returns 502 for card payments", "sev1", ["acknowledge"], alice, 12),
+            (api, "p99 latency above 2 s on /v2/orders", "sev2", [], None, 4),
+            (shop, "Search index stale after deploy", "sev3", ["acknowledge", "mitigate"], bob, 95),
+            (api, "TLS certificate expires in 7 days", "sev4", ["acknowledge", "resolve"], bob, 60 * 26),
+            (shop, "Database failover drill", "sev2", ["acknowledge", "mitigate", "resolve"], alice, 60 * 72),
+            (warehouse, "Nightly ETL did not run", "sev3", ["resolve"], people["dan"], 60 * 30),
+        ]
+        for service, title, severity, moves, actor, minutes_ago in story:
+            incident = incidents.do_create_incident(service, actor=actor or admin, title=title, severity=severity,
+                                                    is_drill="drill" in title)
+            # Back-date the opening so the clocks (time to acknowledge, to resolve) look lived-in.
+            Incident.objects.filter(pk=incident.pk).update(created_at=now - timedelta(minutes=minutes_ago))
+            for move in moves:
+                getattr(incidents, f"do_{move}_incident")(incident, actor=actor)
+            if moves:
+                incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")

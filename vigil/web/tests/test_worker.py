@@ -1,0 +1,68 @@
+import pytest
+
+from vigil import worker as worker_module
+from vigil.worker import Worker
+
+# The loop closes stale database connections between jobs.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs(monkeypatch):
+    registered = []
+    monkeypatch.setattr(worker_module, "JOBS", registered)
+    return registered
+
+
+def test_it_drains_a_job_until_it_has_nothing_due_then_the_next(jobs):
+    queue, calls = [1, 2, 3], []
+
+    def drain():
+        calls.append("drain")
+        return bool(queue and queue.pop())
+
+    def other():
+        calls.append("other")
+        return False
+
+    jobs += [drain, other]
+    assert Worker().run_once() is True
+    assert queue == [] and calls == ["drain"] * 4 + ["other"]
+    assert Worker().run_once() is False
+
+
+def test_a_failing_job_does_not_stop_the_others(jobs):
+    ran = []
+
+    def broken():
+        raise RuntimeError("boom")
+
+    def fine():
+        ran.append(1)
+        return False
+
+    jobs += [broken, fine]
+    Worker().run_once()
+    assert ran == [1]
+
+
+def test_a_busy_job_yields_after_its_burst(jobs):
+    ran = []
+    jobs += [lambda: True, lambda: ran.append(1)]
+    Worker(burst=5).run_once()
+    assert ran == [1]
+
+
+def test_it_stops_between_units_when_told(jobs):
+    w = Worker()
+    count = []
+
+    def unit():
+        count.append(1)
+        if len(count) == 3:
+            w.stop.set()
+        return True
+
+    jobs.append(unit)
+    w.run_forever()
+    assert len(count) == 3
