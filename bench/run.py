@@ -1,0 +1,319 @@
+"""`make bench`: throughput and latency of GET /api/v1/incidents, and idle memory, of `vigil serve` and
+`vigil web --workers 2`, written to docs/benchmarks.md.
+
+    python bench/run.py            # 3 s warm-up + 10 s measured per case; rewrites docs/benchmarks.md
+    python bench/run.py --quick    # 1 s runs, a fast check; prints only (unless --write)
+
+Everything runs against a fresh SQLite data dir in a temporary folder, through the real CLI and the
+real HTTP API on 127.0.0.1, and every process started here is stopped again, also on error.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen  # noqa: E402
+import report  # noqa: E402
+from procs import HOST, Server, free_port  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs" / "benchmarks.md"
+SECTION = "api-incidents"
+INCIDENTS = 100
+TARGETS = ["/api/v1/incidents", "/api/v1/incidents?limit=100"]
+ACCESS_LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ')
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def vigil_exe():
+    beside = Path(sys.executable).parent / "vigil"
+    exe = str(beside) if beside.exists() else shutil.which("vigil")
+    if not exe:
+        sys.exit("no `vigil` command: run `make install` (or use .venv/bin/python bench/run.py)")
+    return exe
+
+
+def bench_env(data_dir):
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "VIGIL_TEST_DATABASE_URL", "VIGIL_DEBUG", "VIGIL_SMTP_URL", "VIGIL_BASE_URL"):
+        env.pop(name, None)  # the embedded default: SQLite in the data dir, nothing else
+    env["VIGIL_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(vigil, env, *args):
+    done = subprocess.run([vigil, *args], env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        raise RuntimeError(f"`vigil {' '.join(args)}` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+# -- HTTP against the started server --------------------------------------------------------------------
+
+def api(port, token, method, path, body=None):
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, raw
+    finally:
+        conn.close()
+
+
+def expect(port, token, method, path, body, status):
+    got, raw = api(port, token, method, path, body)
+    if got != status:
+        raise RuntimeError(f"{method} {path} answered {got}, expected {status}: {raw[:500]!r}")
+    return json.loads(raw)
+
+
+def seed(port, token):
+    team = expect(port, token, "POST", "/api/v1/teams", {"name": "Bench"}, 201)
+    service = expect(port, token, "POST", "/api/v1/services", {"name": "Bench API", "team_id": team["id"]}, 201)
+    for i in range(INCIDENTS):
+        expect(port, token, "POST", "/api/v1/incidents",
+               {"title": f"Bench incident {i + 1}: p99 latency above SLO on checkout",
+                "service_id": service["id"], "severity": f"sev{i % 4 + 1}"}, 201)
+    return team, service
+
+
+def check_target(port, token, path):
+    """One request by hand: 200, all incidents counted, the page size asked for. Returns the body size."""
+    status, raw = api(port, token, "GET", path)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}: {raw[:500]!r}")
+    body = json.loads(raw)
+    want = 100 if "limit=100" in path else 50
+    if body.get("count") != INCIDENTS or len(body.get("items", [])) != want:
+        raise RuntimeError(f"GET {path}: count {body.get('count')}, {len(body.get('items', []))} items; expected {INCIDENTS}, {want}")
+    return len(raw)
+
+
+# -- one server -----------------------------------------------------------------------------------------
+
+def measure_server(server, gen, token, args, seed_first):
+    """Idle memory, then (optionally seed, then) each target: warm-up, measured run. Returns results."""
+    out = {"label": server.label, "cases": [], "memory": {}}
+    say(f"\n== {server.label}")
+    server.start()
+    expected = server.expected_workers
+    server.wait_ready(expected)
+    say(f"  ready on {HOST}:{server.port}: arbiter pid {server.proc.pid}, workers {server.worker_pids()}")
+    mem = server.settled_memory(min_wait=args.settle_min, max_wait=args.settle_max)
+    out["memory"]["idle after start"] = mem
+    say("  idle memory after start: " + fmt_mem(mem))
+
+    if seed_first:
+        t0 = time.monotonic()
+        seed(server.port, token)
+        say(f"  created 1 team, 1 service, {INCIDENTS} incidents through the API in {time.monotonic() - t0:.1f} s")
+        time.sleep(1)  # let the job loop see the new incidents before measuring
+
+    for path in TARGETS:
+        size = check_target(server.port, token, path)
+        say(f"  GET {path}: 200, {size} bytes; warm-up {args.warmup} s ...")
+        server_log_start = server.log_offset()
+        gen.run(server.port, path, args.warmup, args.connections)
+        mark = server.log_offset()
+        say(f"  measuring {args.duration} s at {args.connections} connections ...")
+        result = gen.run(server.port, path, args.duration, args.connections)
+        time.sleep(0.2)
+        result["server_statuses"] = access_statuses(server.log_text(mark), path)
+        result["warmup_statuses"] = access_statuses(server.log_text(server_log_start)[: mark - server_log_start], path)
+        result["path"], result["bytes"] = path, size
+        out["cases"].append(result)
+        say(f"  -> {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+            f"max {result['max']:.1f} ms; {result['requests']} requests; server saw {dict(result['server_statuses'])}"
+            + (f"; client errors {result['errors']}" if result["errors"] else "")
+            + (f"; non-2xx/3xx {result['non_2xx_3xx']}" if result["non_2xx_3xx"] else ""))
+
+    mem = server.settled_memory(min_wait=args.settle_min, max_wait=args.settle_max)
+    out["memory"]["idle after the runs"] = mem
+    say("  idle memory after the runs: " + fmt_mem(mem))
+    return out
+
+
+def access_statuses(text, path):
+    """Status codes of the server's access-log lines for `path` (gunicorn writes one per request)."""
+    counts = Counter()
+    for m in ACCESS_LINE.finditer(text):
+        if m.group(1) == path:
+            counts[int(m.group(2))] += 1
+    return counts
+
+
+def mib(kib):
+    return "n/a" if kib is None else f"{kib / 1024:.1f}"
+
+
+def fmt_mem(mem):
+    workers = " + ".join(mib(rss) for _, rss, _ in mem["workers"])
+    s = f"RSS {mib(mem['rss'])} MiB (arbiter {mib(mem['arbiter'][1])} + workers {workers})"
+    if mem["pss"] is not None:
+        s += f", PSS {mib(mem['pss'])} MiB"
+    if mem.get("settled_after") is None:
+        s += " (not settled within the wait)"
+    return s
+
+
+# -- docs/benchmarks.md ---------------------------------------------------------------------------------
+
+def section(results, machine, when, commit, gen, args):
+    lines = [
+        "## GET /api/v1/incidents",
+        "",
+        f"- Command: `make bench` (runs `bench/run.py`)",
+        f"- Date: {when:%Y-%m-%d %H:%M} UTC" + (f", code at commit `{commit}`" if commit else ""),
+        f"- Machine: {report.machine_line(machine)}",
+        f"- Load: {gen.describe(args.connections)}; on loopback (127.0.0.1), load generator and server on the same "
+        f"{machine['cpus']} CPUs. Per case a {args.warmup} s warm-up, then {args.duration} s measured.",
+        f"- Data: a fresh SQLite data dir (WAL) with 1 team, 1 service and {INCIDENTS} incidents, created through the API; "
+        "requests carry a site admin's bearer token. Default page size is 50.",
+        "- Servers: `vigil serve` = 1 gunicorn gthread worker process with 8 threads and the job loop beside it "
+        "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 8 threads each, no job loop "
+        "(scale-out mode, run beside `vigil worker`).",
+        "",
+        "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        for c in r["cases"]:
+            non200 = sum(v for k, v in c["server_statuses"].items() if k != 200) + sum(c["errors"].values())
+            lines.append(f"| `{r['label']}` | `GET {c['path']}` | {c['rps']:.0f} | {c['p50']:.1f} | {c['p99']:.1f} | "
+                         f"{c['max']:.1f} | {c['requests']} | {non200} | {c['bytes']} |")
+    lines += [
+        "",
+        "Non-200 counts the server's access-log lines with another status plus client-side socket errors "
+        "during the measured run.",
+        "",
+        "## Memory at idle",
+        "",
+        "Resident memory (VmRSS from `/proc/<pid>/status`) of the gunicorn arbiter and its worker processes, once the "
+        "sum has stayed within 1 % for 2 s: right after start (after `/healthz` answered) and again after the runs above. "
+        "RSS counts pages the workers share with the arbiter (forked) once per process; PSS (`/proc/<pid>/smaps_rollup`) "
+        "splits them, so the PSS total is the memory the tree really holds. Same run, machine and date as above.",
+        "",
+        "| server | when | arbiter RSS MiB | worker RSS MiB | total RSS MiB | total PSS MiB |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        for when_label, mem in r["memory"].items():
+            workers = " + ".join(mib(rss) for _, rss, _ in mem["workers"])
+            lines.append(f"| `{r['label']}` | {when_label} | {mib(mem['arbiter'][1])} | {workers} | "
+                         f"**{mib(mem['rss'])}** | {mib(mem['pss'])} |")
+    return "\n".join(lines) + "\n"
+
+
+# -- main -----------------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="1 s warm-up and 1 s runs; does not write the docs unless --write")
+    p.add_argument("--write", action="store_true", help="write docs/benchmarks.md even with --quick")
+    p.add_argument("--no-write", action="store_true", help="print the figures only")
+    p.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
+    args = p.parse_args(argv)
+    args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
+    args.settle_min, args.settle_max = (0.5, 5.0) if args.quick else (2.0, 15.0)
+    args.write_doc = not args.no_write and (args.write or not args.quick)
+    return args
+
+
+def pick_loadgen(mode, token, workdir):
+    if mode in ("auto", "wrk"):
+        wrk = loadgen.find_wrk(install=True)
+        if wrk:
+            return loadgen.Wrk(wrk, token, workdir)
+        if mode == "wrk":
+            sys.exit("wrk is not installed (apt-get install wrk)")
+        say("wrk is not available: falling back to the Python load generator")
+    return loadgen.PythonLoad(token)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A SIGTERM to the benchmark unwinds through the finally blocks that stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    machine, when, commit = report.machine(), report.utc_now(), report.git_commit(REPO)
+    say(f"Vigil benchmark: GET /api/v1/incidents and idle memory ({'quick' if args.quick else 'full'} run)")
+    say(f"Machine: {report.machine_line(machine)}")
+    say(f"Date: {when:%Y-%m-%d %H:%M} UTC")
+
+    vigil = vigil_exe()
+    tmp = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
+    servers = []
+    try:
+        env = bench_env(tmp / "data")
+        say(f"Data dir {tmp / 'data'}: vigil migrate, createuser, token create ...")
+        cli(vigil, env, "migrate")
+        cli(vigil, env, "createuser", "bench@example.com", "--password", secrets.token_urlsafe(18), "--admin")
+        token = cli(vigil, env, "token", "create", "--user", "bench@example.com", "--name", "bench").strip().splitlines()[-1].strip()
+
+        gen = pick_loadgen(args.loadgen, token, tmp)
+        say(f"Load generator: {gen.describe(args.connections)}")
+
+        results = []
+        for label, extra, workers, seed_first in [
+            ("vigil serve", ["serve"], 1, True),
+            ("vigil web --workers 2", ["web", "--workers", "2"], 2, False),
+        ]:
+            port = free_port()
+            server = Server(label, [vigil, *extra, "--host", HOST, "--port", str(port)], env,
+                            tmp / f"{extra[0]}.log", port)
+            server.expected_workers = workers
+            servers.append(server)
+            try:
+                results.append(measure_server(server, gen, token, args, seed_first))
+            finally:
+                server.stop()
+                say(f"  stopped {label}")
+
+        say("\nFigures")
+        text = section(results, machine, when, commit, gen, args)
+        say(text)
+        if args.write_doc:
+            report.write_section(DOC, SECTION, text)
+            say(f"Wrote {DOC.relative_to(REPO)} (section <!-- bench:{SECTION} -->)")
+        else:
+            say("Not writing docs/benchmarks.md (quick run; add --write to write it anyway)")
+        errors = sum(sum(c["errors"].values()) + sum(v for k, v in c["server_statuses"].items() if k != 200)
+                     for r in results for c in r["cases"])
+        if errors:
+            say(f"WARNING: {errors} non-200 answers or socket errors during the measured runs")
+    finally:
+        for server in servers:
+            server.stop()  # no-op for the ones already stopped
+        if args.keep:
+            say(f"Kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
