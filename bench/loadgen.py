@@ -9,6 +9,7 @@ Both return the same dict: requests, seconds, rps, p50/p90/p99/max in millisecon
 import http.client
 import json
 import os
+import resource
 import shutil
 import subprocess
 import threading
@@ -72,7 +73,10 @@ class Wrk:
     def run(self, port, path, seconds, connections):
         url = f"http://{HOST}:{port}{path}"
         argv = [self.wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", self.script, url]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
         if out.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -83,6 +87,7 @@ class Wrk:
             "p50": r["p50_us"] / 1000, "p90": r["p90_us"] / 1000, "p99": r["p99_us"] / 1000, "max": r["max_us"] / 1000,
             "errors": {k: int(r[k]) for k in ("connect", "read", "write", "timeout") if r[k]},
             "non_2xx_3xx": int(r["status"]),
+            "client_cpu": cpu,
             "raw": out.stdout,
         }
 
@@ -104,8 +109,8 @@ class PythonLoad:
         self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def describe(self, connections):
-        return (f"Python fallback (http.client, {connections} threads, one keep-alive connection each; "
-                "wrk was not available). Its own CPU use competes with the server on this machine")
+        return (f"Python fallback load generator (http.client, {connections} threads, one keep-alive connection "
+                "each; wrk not used), whose own CPU use competes with the server's")
 
     def run(self, port, path, seconds, connections):
         latencies, statuses, errors = [], {}, {}
@@ -146,12 +151,14 @@ class PythonLoad:
         threads = [threading.Thread(target=client, daemon=True) for _ in range(connections)]
         for t in threads:
             t.start()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         began = time.perf_counter()
         deadline[0] = began + seconds
         start_gate.set()
         for t in threads:
             t.join(timeout=seconds + 30)
         elapsed = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_SELF)
         latencies.sort()
         ms = [v * 1000 for v in latencies]
         return {
@@ -160,5 +167,6 @@ class PythonLoad:
             "max": ms[-1] if ms else float("nan"),
             "errors": errors,
             "non_2xx_3xx": sum(v for k, v in statuses.items() if not 200 <= k < 400),
+            "client_cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             "raw": f"statuses {statuses} errors {errors}",
         }

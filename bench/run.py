@@ -139,14 +139,17 @@ def measure_server(server, gen, token, args, seed_first):
         gen.run(server.port, path, args.warmup, args.connections)
         mark = server.log_offset()
         say(f"  measuring {args.duration} s at {args.connections} connections ...")
+        cpu0 = server.cpu_seconds()
         result = gen.run(server.port, path, args.duration, args.connections)
+        result["server_cpu"] = server.cpu_seconds() - cpu0
         time.sleep(0.2)
         result["server_statuses"] = access_statuses(server.log_text(mark), path)
         result["warmup_statuses"] = access_statuses(server.log_text(server_log_start)[: mark - server_log_start], path)
         result["path"], result["bytes"] = path, size
         out["cases"].append(result)
         say(f"  -> {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
-            f"max {result['max']:.1f} ms; {result['requests']} requests; server saw {dict(result['server_statuses'])}"
+            f"max {result['max']:.1f} ms; {result['requests']} requests; CPU: server {cpu_pct(result, 'server_cpu')}, "
+            f"load generator {cpu_pct(result, 'client_cpu')}; server saw {dict(result['server_statuses'])}"
             + (f"; client errors {result['errors']}" if result["errors"] else "")
             + (f"; non-2xx/3xx {result['non_2xx_3xx']}" if result["non_2xx_3xx"] else ""))
 
@@ -163,6 +166,11 @@ def access_statuses(text, path):
         if m.group(1) == path:
             counts[int(m.group(2))] += 1
     return counts
+
+
+def cpu_pct(result, key):
+    """CPU time over the run as a percentage of one core (200 % = both cores of a 2-core machine)."""
+    return f"{100 * result[key] / result['seconds']:.0f} %"
 
 
 def mib(kib):
@@ -196,18 +204,21 @@ def section(results, machine, when, commit, gen, args):
         "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 8 threads each, no job loop "
         "(scale-out mode, run beside `vigil worker`).",
         "",
-        "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes | server CPU | load-gen CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         for c in r["cases"]:
             non200 = sum(v for k, v in c["server_statuses"].items() if k != 200) + sum(c["errors"].values())
             lines.append(f"| `{r['label']}` | `GET {c['path']}` | {c['rps']:.0f} | {c['p50']:.1f} | {c['p99']:.1f} | "
-                         f"{c['max']:.1f} | {c['requests']} | {non200} | {c['bytes']} |")
+                         f"{c['max']:.1f} | {c['requests']} | {non200} | {c['bytes']} | "
+                         f"{cpu_pct(c, 'server_cpu')} | {cpu_pct(c, 'client_cpu')} |")
     lines += [
         "",
         "Non-200 counts the server's access-log lines with another status plus client-side socket errors "
-        "during the measured run.",
+        "during the measured run. CPU columns: user + system CPU time of the server's process tree "
+        "(arbiter + workers) and of the load generator over the measured run, in % of one core "
+        f"({machine['cpus']} cores = {100 * int(machine['cpus'])} %).",
         "",
         "## Memory at idle",
         "",
