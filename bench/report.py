@@ -71,11 +71,17 @@ def utc_now():
 
 
 def git_commit(repo):
+    """'`abc1234`' for the code measured, saying so when the working tree's code differs from it."""
     try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "vigil", "pyproject.toml"],
+                               capture_output=True, text=True, timeout=5)
     except OSError:
         return None
+    commit = head.stdout.strip()
+    if not commit:
+        return None
+    return f"`{commit}`" + (" plus uncommitted changes under `vigil/`" if dirty.stdout.strip() else "")
 
 
 def write_section(path, name, body):

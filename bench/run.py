@@ -194,7 +194,7 @@ def section(results, machine, when, commit, gen, args):
         "## GET /api/v1/incidents",
         "",
         f"- Command: `make bench` (runs `bench/run.py`)",
-        f"- Date: {when:%Y-%m-%d %H:%M} UTC" + (f", code at commit `{commit}`" if commit else ""),
+        f"- Date: {when:%Y-%m-%d %H:%M} UTC" + (f", code at commit {commit}" if commit else ""),
         f"- Machine: {report.machine_line(machine)}",
         f"- Load: {gen.describe(args.connections)}; on loopback (127.0.0.1), load generator and server on the same "
         f"{machine['cpus']} CPUs. Per case a {args.warmup} s warm-up, then {args.duration} s measured.",
@@ -301,6 +301,10 @@ def main(argv=None):
             servers.append(server)
             try:
                 results.append(measure_server(server, gen, token, args, seed_first))
+            except Exception:
+                if server.proc is not None:
+                    say(f"  {label} failed; the end of its log:\n" + server.log_tail(40))
+                raise
             finally:
                 server.stop()
                 say(f"  stopped {label}")
