@@ -1,0 +1,1 @@
+"""Alerts: inbound formats (`alerts.formats`), dedup and grouping, silences."""
