@@ -18,6 +18,7 @@ NaN/Infinity). A dict is taken as already decoded, e.g. by `decode()` itself whe
 a field first (the PagerDuty `routing_key`).
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -112,6 +113,20 @@ class InvalidPayload(Exception):
 
     def detail(self) -> list[dict]:
         return [{"field": f, "msg": m, "loc": ["body", *f.split(".")]} for f, m in self.errors]
+
+
+def guarded(parse):
+    """Makes `parse` answer a pathologically nested body with InvalidPayload too: json.loads
+    takes nesting that re-encoding a label value deeper down the stack may not."""
+
+    @functools.wraps(parse)
+    def wrapper(body):
+        try:
+            return parse(body)
+        except RecursionError:
+            raise InvalidPayload([("body", "is nested too deeply")]) from None
+
+    return wrapper
 
 
 # --- decoding -----------------------------------------------------------------------------------

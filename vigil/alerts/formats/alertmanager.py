@@ -37,6 +37,7 @@ from . import (
     cut,
     decode,
     group_hash,
+    guarded,
     link,
     map_severity,
     parse_time,
@@ -48,6 +49,7 @@ from . import (
 CONTEXT_FIELDS = ("receiver", "externalURL", "groupKey", "truncatedAlerts")
 
 
+@guarded
 def parse(body) -> list[AlertEvent]:
     """Events for each alert in an Alertmanager (or Grafana) webhook body."""
     data = decode(body)

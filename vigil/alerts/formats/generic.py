@@ -31,6 +31,7 @@ from . import (
     as_text,
     cut,
     decode,
+    guarded,
     link,
     map_severity,
     stable_hash,
@@ -38,6 +39,7 @@ from . import (
 )
 
 
+@guarded
 def parse(body) -> list[AlertEvent]:
     """The events in a generic body: one for an object, one per item for an array."""
     data = decode(body)

@@ -18,13 +18,14 @@ Quirks handled:
   generic endpoint and is refused here for having no `alerts`.
 """
 
-from . import AlertEvent, decode, image, link
+from . import AlertEvent, decode, guarded, image, link
 from .alertmanager import CONTEXT_FIELDS, parse_group
 
 ALERT_DETAIL_FIELDS = ("values", "valueString", "ruleUID", "orgId")
 ALERT_LINK_FIELDS = (("dashboardURL", "Dashboard"), ("panelURL", "Panel"), ("silenceURL", "Silence"))
 
 
+@guarded
 def parse(body) -> list[AlertEvent]:
     """Events for each alert in a Grafana webhook body."""
     data = decode(body)

@@ -39,6 +39,7 @@ from . import (
     cut,
     decode,
     group_hash,
+    guarded,
     image,
     link,
     parse_time,
@@ -49,6 +50,7 @@ _BAD_ACTION = "is invalid (must be one of the following: 'trigger', 'acknowledge
 _BAD_SEVERITY = "is invalid (must be one of the following: 'critical', 'warning', 'error' or 'info')"
 
 
+@guarded
 def parse(body) -> list[AlertEvent]:
     """The event in a /v2/enqueue body, as a list of one."""
     data = _object(body)
@@ -120,6 +122,7 @@ def parse(body) -> list[AlertEvent]:
     ]
 
 
+@guarded
 def parse_change(body) -> ChangeEvent:
     """The change event in a /v2/change/enqueue body."""
     data = _object(body)
