@@ -92,8 +92,11 @@ def parse_group(data, *, sender, context_fields=CONTEXT_FIELDS, extras=None, fal
         if not isinstance(alert, dict):
             errors.append((where, "must be an object"))
             continue
+        count = len(errors)
         labels = str_map(alert.get("labels"), f"{where}.labels", errors)
         annotations = str_map(alert.get("annotations"), f"{where}.annotations", errors)
+        if len(errors) > count:
+            continue
 
         status = alert.get("status")
         if status is None:
