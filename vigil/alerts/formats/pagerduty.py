@@ -88,7 +88,7 @@ def parse(body) -> list[AlertEvent]:
             errors.append(("payload.severity", "is missing or blank"))
         elif type(severity) is not str or severity.lower() not in PD_SEVERITIES:
             errors.append(("payload.severity", _BAD_SEVERITY))
-        timestamp = parse_time(payload.get("timestamp"), "payload.timestamp", errors)
+        timestamp = _timestamp(payload, errors)
         labels = {}
         for name in ("component", "group", "class"):
             value = _text(payload, name, "payload.", errors, required=False)
@@ -135,7 +135,7 @@ def parse_change(body) -> ChangeEvent:
         errors.append(("payload", "is missing or blank" if _blank(payload) else "is invalid (must be an object)"))
         payload, summary = {}, ""
     source = _text(payload, "source", "payload.", errors, required=False)
-    timestamp = parse_time(payload.get("timestamp"), "payload.timestamp", errors)
+    timestamp = _timestamp(payload, errors)
     links, images = _links_and_images(data, errors)
     _raise_if(errors)
     return ChangeEvent(
@@ -187,6 +187,14 @@ def _text(container, name, prefix, errors, *, required, limit=None):
         errors.append((prefix + name, f"is too long (must be at most {limit} characters)"))
         return ""
     return text
+
+
+def _timestamp(payload, errors):
+    problems = []
+    moment = parse_time(payload.get("timestamp"), "payload.timestamp", problems)
+    if problems:
+        errors.append(("payload.timestamp", "is invalid (must be an ISO 8601 date and time)"))
+    return moment
 
 
 def _custom_details(payload):
