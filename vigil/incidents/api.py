@@ -131,16 +131,13 @@ def update_incident(request, incident_id: int, payload: IncidentPatch):
         if field in changes and changes[field] is None:
             invalid(field, "may not be null")
     if "commander_id" in changes:
-        commander_id = changes.pop("commander_id")
-        if commander_id is not None and not has_role_in_team(commander_id, incident.team_id):
-            invalid("commander_id", "not a responder of the incident's team")
-        changes["commander_id"] = commander_id
+        commander_id, commander = changes.pop("commander_id"), None
+        if commander_id is not None:
+            commander = User.objects.filter(pk=commander_id, is_active=True).first()
+            if commander is None or not has_role(commander, incident.team_id, Role.RESPONDER):
+                invalid("commander_id", "not a responder of the incident's team")
+        changes["commander"] = commander
     return actions.do_update_incident(incident, actor=request.user, **changes)
-
-
-def has_role_in_team(user_id, team_id):
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    return user is not None and has_role(user, team_id, Role.RESPONDER)
 
 
 def _lifecycle(name, do):

@@ -185,10 +185,11 @@ def test_patch_changes_severity_with_a_timeline_entry(personas, api, incident):
     assert entry.data["before"]["severity"] == "sev2" and entry.data["after"]["severity"] == "sev1"
 
 
-def test_patch_refuses_a_commander_from_another_team(personas, api, incident):
-    r = api(personas.responder).patch(f"/api/v1/incidents/{incident.pk}", {"commander_id": personas.outsider.pk})
-    assert r.status_code == 422
-    assert r.json()["detail"][0]["field"] == "commander_id"
+def test_patch_refuses_a_commander_from_another_team_or_unknown(personas, api, incident):
+    for commander_id in (personas.outsider.pk, personas.viewer.pk, 987654):
+        r = api(personas.responder).patch(f"/api/v1/incidents/{incident.pk}", {"commander_id": commander_id})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["field"] == "commander_id"
     incident.refresh_from_db()
     assert incident.commander_id is None
 
