@@ -163,17 +163,17 @@ class Server:
             time.sleep(0.25)
 
     def cpu_seconds(self):
-        """User + system CPU time used so far by the arbiter and its live workers."""
+        """{pid: user + system CPU seconds so far} for the arbiter and its live workers."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        used = {}
         for pid in [self.proc.pid, *self.worker_pids()]:
             try:
                 raw = Path(f"/proc/{pid}/stat").read_text()
             except (FileNotFoundError, ProcessLookupError):
                 continue
             fields = raw[raw.rindex(")") + 2:].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        return total
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return used
 
     def log_offset(self):
         self._log.flush()

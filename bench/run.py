@@ -34,6 +34,7 @@ DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "api-incidents"
 INCIDENTS = 100
 TARGETS = ["/api/v1/incidents", "/api/v1/incidents?limit=100"]
+OTHER_CPU_LIMIT = 0.25  # share of one core other processes may use during a run before it is repeated
 ACCESS_LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ')
 
 
@@ -134,29 +135,79 @@ def measure_server(server, gen, token, args, seed_first):
 
     for path in TARGETS:
         size = check_target(server.port, token, path)
-        say(f"  GET {path}: 200, {size} bytes; warm-up {args.warmup} s ...")
-        server_log_start = server.log_offset()
-        gen.run(server.port, path, args.warmup, args.connections)
-        mark = server.log_offset()
-        say(f"  measuring {args.duration} s at {args.connections} connections ...")
-        cpu0 = server.cpu_seconds()
-        result = gen.run(server.port, path, args.duration, args.connections)
-        result["server_cpu"] = server.cpu_seconds() - cpu0
-        time.sleep(0.2)
-        result["server_statuses"] = access_statuses(server.log_text(mark), path)
-        result["warmup_statuses"] = access_statuses(server.log_text(server_log_start)[: mark - server_log_start], path)
-        result["path"], result["bytes"] = path, size
-        out["cases"].append(result)
-        say(f"  -> {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
-            f"max {result['max']:.1f} ms; {result['requests']} requests; CPU: server {cpu_pct(result, 'server_cpu')}, "
-            f"load generator {cpu_pct(result, 'client_cpu')}; server saw {dict(result['server_statuses'])}"
-            + (f"; client errors {result['errors']}" if result["errors"] else "")
-            + (f"; non-2xx/3xx {result['non_2xx_3xx']}" if result["non_2xx_3xx"] else ""))
+        say(f"  GET {path}: 200, {size} bytes")
+        best = None
+        for attempt in range(1, args.attempts + 1):
+            wait_for_quiet(args)
+            result = measure_case(server, gen, path, args)
+            if best is None or result["other_cpu"] < best["other_cpu"]:
+                best = result
+            if result["other_cpu"] / result["seconds"] <= OTHER_CPU_LIMIT or attempt == args.attempts:
+                break
+            say(f"  other processes used {cpu_pct(result, 'other_cpu')} of a core during that run: "
+                f"measuring again ({attempt + 1}/{args.attempts}), keeping the least disturbed run")
+        best["path"], best["bytes"], best["attempts"] = path, size, attempt
+        out["cases"].append(best)
 
     mem = server.settled_memory(min_wait=args.settle_min, max_wait=args.settle_max)
     out["memory"]["idle after the runs"] = mem
     say("  idle memory after the runs: " + fmt_mem(mem))
     return out
+
+
+def measure_case(server, gen, path, args):
+    """A warm-up, then the measured run; with CPU use of the server, the load generator and everything else."""
+    say(f"    warm-up {args.warmup} s, then measuring {args.duration} s at {args.connections} connections ...")
+    gen.run(server.port, path, args.warmup, args.connections)
+    mark = server.log_offset()
+    cpu0, busy0 = server.cpu_seconds(), machine_busy_seconds()
+    result = gen.run(server.port, path, args.duration, args.connections)
+    cpu1 = server.cpu_seconds()
+    per_pid = {pid: cpu1[pid] - cpu0.get(pid, 0.0) for pid in cpu1}
+    result["server_cpu"] = sum(per_pid.values())
+    result["worker_cpu"] = [per_pid[pid] for pid in sorted(per_pid) if pid != server.proc.pid]
+    busy = machine_busy_seconds() - busy0
+    result["other_cpu"] = max(0.0, busy - result["server_cpu"] - result["client_cpu"])
+    time.sleep(0.2)
+    result["server_statuses"] = access_statuses(server.log_text(mark), path)
+    say(f"    -> {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+        f"max {result['max']:.1f} ms; {result['requests']} requests; CPU: server {cpu_pct(result, 'server_cpu')} "
+        f"(workers {worker_pcts(result)}), "
+        f"load generator {cpu_pct(result, 'client_cpu')}, other processes {cpu_pct(result, 'other_cpu')}; "
+        f"server saw {dict(result['server_statuses'])}"
+        + (f"; client errors {result['errors']}" if result["errors"] else "")
+        + (f"; non-2xx/3xx {result['non_2xx_3xx']}" if result["non_2xx_3xx"] else ""))
+    return result
+
+
+def wait_for_quiet(args, sample=1.0):
+    """While other processes keep more than OTHER_CPU_LIMIT of a core busy, wait (within a budget for the run).
+
+    The machine may be shared (other work, test suites); our own servers are idle between runs, so
+    whatever is busy now is someone else.
+    """
+    waited = 0.0
+    while args.quiet_budget > 0:
+        busy0 = machine_busy_seconds()
+        time.sleep(sample)
+        other = (machine_busy_seconds() - busy0) / sample
+        if other <= OTHER_CPU_LIMIT:
+            break
+        if waited == 0:
+            say(f"    other processes are using {100 * other:.0f} % of a core; waiting for a quieter moment "
+                f"(at most {args.quiet_budget:.0f} s more in this run) ...")
+        waited += sample
+        args.quiet_budget -= sample
+    if waited:
+        say(f"    waited {waited:.0f} s")
+
+
+def machine_busy_seconds():
+    """CPU time spent not idle by the whole machine (all cores), from the first line of /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is already inside user)
+    busy = sum(fields[:3]) + sum(fields[5:8])
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def access_statuses(text, path):
@@ -171,6 +222,10 @@ def access_statuses(text, path):
 def cpu_pct(result, key):
     """CPU time over the run as a percentage of one core (200 % = both cores of a 2-core machine)."""
     return f"{100 * result[key] / result['seconds']:.0f} %"
+
+
+def worker_pcts(result):
+    return " + ".join(f"{100 * w / result['seconds']:.0f} %" for w in result["worker_cpu"])
 
 
 def mib(kib):
@@ -204,21 +259,27 @@ def section(results, machine, when, commit, gen, args):
         "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 8 threads each, no job loop "
         "(scale-out mode, run beside `vigil worker`).",
         "",
-        "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes | server CPU | load-gen CPU |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes | server CPU | load-gen CPU | other CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         for c in r["cases"]:
             non200 = sum(v for k, v in c["server_statuses"].items() if k != 200) + sum(c["errors"].values())
             lines.append(f"| `{r['label']}` | `GET {c['path']}` | {c['rps']:.0f} | {c['p50']:.1f} | {c['p99']:.1f} | "
                          f"{c['max']:.1f} | {c['requests']} | {non200} | {c['bytes']} | "
-                         f"{cpu_pct(c, 'server_cpu')} | {cpu_pct(c, 'client_cpu')} |")
+                         f"{cpu_pct(c, 'server_cpu')}" + (f" ({worker_pcts(c)})" if len(c["worker_cpu"]) > 1 else "")
+                         + f" | {cpu_pct(c, 'client_cpu')} | {cpu_pct(c, 'other_cpu')} |")
     lines += [
         "",
         "Non-200 counts the server's access-log lines with another status plus client-side socket errors "
         "during the measured run. CPU columns: user + system CPU time of the server's process tree "
-        "(arbiter + workers) and of the load generator over the measured run, in % of one core "
-        f"({machine['cpus']} cores = {100 * int(machine['cpus'])} %).",
+        "(arbiter + workers), of the load generator, and of every other process on the machine (from `/proc/stat`) "
+        f"over the measured run, in % of one core ({machine['cpus']} cores = {100 * int(machine['cpus'])} %). "
+        f"A run during which other processes used more than {OTHER_CPU_LIMIT:.0%} of a core is repeated, up to "
+        f"{args.attempts} runs, and the least disturbed one is shown; before each run the benchmark waits for the "
+        f"machine to go quiet (at most {args.quiet_wait:.0f} s over the whole benchmark). With 2 workers the server CPU cell also shows "
+        "each worker's share: gunicorn hands each keep-alive connection to whichever worker accepts it, so the 8 "
+        "connections can end up unevenly spread.",
         "",
         "## Memory at idle",
         "",
@@ -247,9 +308,14 @@ def parse_args(argv):
     p.add_argument("--no-write", action="store_true", help="print the figures only")
     p.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--attempts", type=int, default=3,
+                   help="runs per case at most when other processes disturb it (the least disturbed is kept)")
+    p.add_argument("--quiet-wait", type=float, default=120,
+                   help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
+    args.quiet_budget = 0 if args.quick else args.quiet_wait
     args.settle_min, args.settle_max = (0.5, 5.0) if args.quick else (2.0, 15.0)
     args.write_doc = not args.no_write and (args.write or not args.quick)
     return args
