@@ -49,3 +49,11 @@ def test_pages_have_no_inline_script_or_style_and_send_the_csp(personas, client)
 def test_the_static_files_are_served(personas, client):
     assert client.get("/static/vigil/vigil.css").status_code == 200
     assert client.get("/static/vendor/htmx-2.0.11/htmx.min.js").status_code == 200
+
+
+def test_a_poll_after_the_session_ended_gets_a_login_fragment_not_a_page(personas, client):
+    r = client.get("/?status=open", headers={"HX-Request": "true"}, follow=True)
+    html = r.content.decode()
+    assert "Your session has ended" in html
+    assert "<html" not in html and "topbar" not in html
+    assert 'name="next" value="/?status=open"' in html
