@@ -46,16 +46,19 @@ def _render_live(request, template, context, full_template):
 def incident_list(request):
     form = FilterForm(request.GET or None, user=request.user)
     incidents = _incidents(request.user)
-    if form.is_valid():
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        # cleaned_data keeps only the valid filters: a stale or foreign value drops out, the rest apply.
         filters = form.cleaned_data
-        if filters["status"] == OPEN:
-            incidents = incidents.filter(status__in=OPEN_STATUSES)
-        elif filters["status"]:
-            incidents = incidents.filter(status=filters["status"])
-        if filters["service"]:
-            incidents = incidents.filter(service=filters["service"])
-        if filters["severity"]:
-            incidents = incidents.filter(severity=filters["severity"])
+    if filters.get("status") == OPEN:
+        incidents = incidents.filter(status__in=OPEN_STATUSES)
+    elif filters.get("status"):
+        incidents = incidents.filter(status=filters["status"])
+    if filters.get("service"):
+        incidents = incidents.filter(service=filters["service"])
+    if filters.get("severity"):
+        incidents = incidents.filter(severity=filters["severity"])
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     ctx = {"form": form, "page": page}
     return _render_live(request, "incidents/_table.html", ctx, "incidents/list.html")

@@ -76,6 +76,13 @@ def test_it_ignores_a_filter_naming_another_teams_service(personas, client_as):
     assert "Shop outage" in html
 
 
+def test_a_bad_filter_value_does_not_drop_the_good_ones(personas, client_as):
+    open_incident(personas.service, personas.responder, title="Sev1 one", severity="sev1")
+    open_incident(personas.service, personas.responder, title="Sev4 one", severity="sev4")
+    html = client_as(personas.responder).get("/", {"severity": "sev1", "service": "999999"}).content.decode()
+    assert "Sev1 one" in html and "Sev4 one" not in html
+
+
 def test_it_answers_htmx_polls_with_only_the_table(personas, client_as):
     open_incident(personas.service, personas.responder, title="Shop checkout down")
     r = client_as(personas.responder).get("/", {"status": "open"}, headers={"HX-Request": "true"})
