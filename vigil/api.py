@@ -85,12 +85,14 @@ def integrity_error(request, exc):
 
 def register_routers():
     from vigil.accounts.api import router as accounts
+    from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
     from vigil.incidents.api import router as incidents
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
     api.add_router("/", incidents)
+    api.add_router("/", alerts)
 
 
 register_routers()

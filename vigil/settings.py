@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "vigil.catalog",
     "vigil.oncall",
     "vigil.incidents",
+    "vigil.alerts",
     "vigil.web",
 ]
 

@@ -36,6 +36,8 @@ class Service(models.Model):
         max_digits=7, decimal_places=2, default=0,
         help_text="Corrective hours the client has pre-approved each month.",
     )
+    auto_resolve = models.BooleanField(
+        default=True, help_text="Resolve an incident by itself when every one of its alerts has resolved.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

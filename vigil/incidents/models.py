@@ -140,6 +140,8 @@ class TimelineEntry(models.Model):
         ESCALATED = "escalated"
         UPDATED = "updated"
         NOTE = "note"
+        ALERT_FIRED = "alert_fired"
+        ALERT_RESOLVED = "alert_resolved"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,246 @@
+"""Alerts in: a batch of normalised events from one integration, in one transaction.
+
+The work is set-based so that a request of 100 alerts costs a handful of statements, not 100
+round trips: one upsert (INSERT ... ON CONFLICT on the partial unique index of firing alerts),
+one UPDATE for the resolutions, a few reads. Incidents are opened, reopened, resolved and
+written to through the incidents app's actions, inside the same transaction: a request either
+lands whole or changes nothing.
+
+Idempotent: the same batch again only moves `last_seen` (and the summary, labels... to the
+latest the sender said).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from vigil.incidents import actions as incident_actions
+from vigil.incidents.models import OPEN_STATUSES, Incident, Status, TimelineEntry
+
+from .models import Alert, Integration, MaintenanceWindow, Silence
+
+SEVERITY_ORDER = ["sev1", "sev2", "sev3", "sev4"]
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    firing: int = 0
+    resolved: int = 0
+    suppressed: int = 0
+    incidents_opened: list = field(default_factory=list)
+    incidents_resolved: list = field(default_factory=list)
+
+
+def grouping_key(integration, event):
+    """The key under which alerts share an incident, by the integration's grouping rule."""
+    if integration.grouping == Integration.Grouping.SERVICE:
+        return "service"
+    if integration.grouping == Integration.Grouping.ALERT_GROUP and event.group_key:
+        return f"group:{event.group_key}"
+    return f"alert:{event.dedup_key}"
+
+
+def ingest(integration, events, *, now=None):
+    """Record `events` (from one request) for the integration's service. One transaction."""
+    now = now or timezone.now()
+    result = IngestResult(received=len(events))
+    # One event per dedup key: the last word of the sender wins.
+    latest = {e.dedup_key: e for e in events}
+    triggers = [e for e in latest.values() if e.action == "trigger" and e.status == "firing"]
+    resolves = [e for e in latest.values() if e.status == "resolved" or e.action == "resolve"]
+    acks = [e for e in latest.values() if e.action == "acknowledge"]
+    with transaction.atomic():
+        touched = set()
+        if triggers:
+            touched |= _fire(integration, triggers, now, result)
+        if resolves:
+            touched |= _resolve(integration, resolves, now, result)
+        if acks:
+            _acknowledge(integration, acks)
+        if touched:
+            _count_alerts(touched)
+        Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
+    return result
+
+
+def _suppression(service, now):
+    """A function labels -> why the alert pages no one ("" when it pages)."""
+    window = MaintenanceWindow.objects.filter(service=service, starts_at__lte=now, ends_at__gt=now).first()
+    silences = list(Silence.objects.filter(service=service, starts_at__lte=now, ends_at__gt=now))
+
+    def why(labels):
+        if window is not None:
+            return f"maintenance:{window.pk}"
+        for silence in silences:
+            if silence.matches(labels):
+                return f"silence:{silence.pk}"
+        return ""
+
+    return why
+
+
+def _fire(integration, events, now, result):
+    service = integration.service
+    window_start = now - timedelta(seconds=integration.group_window_seconds)
+    keys = [e.dedup_key for e in events]
+
+    # An alert resolved within the window fires again as the same alert.
+    firing_now = set(Alert.objects.filter(service=service, status=Alert.Status.FIRING, dedup_key__in=keys)
+                     .values_list("dedup_key", flat=True))
+    recent = (Alert.objects.filter(service=service, status=Alert.Status.RESOLVED, resolved_at__gte=window_start,
+                                   dedup_key__in=[k for k in keys if k not in firing_now])
+              .values("dedup_key").annotate(last=Max("id")).values_list("last", flat=True))
+    Alert.objects.filter(pk__in=list(recent)).update(
+        status=Alert.Status.FIRING, resolved_at=None, ended_at=None, count=F("count") + 1, last_seen=now)
+
+    why = _suppression(service, now)
+    _upsert(integration, events, now, why)
+
+    rows = list(Alert.objects.filter(service=service, status=Alert.Status.FIRING, dedup_key__in=keys)
+                .values("id", "dedup_key", "grouping_key", "incident_id", "incident__status",
+                        "incident__resolved_at", "suppressed_by", "severity", "summary"))
+    result.firing = len(rows)
+    result.suppressed = sum(1 for r in rows if r["suppressed_by"])
+    return _attach(integration, [r for r in rows if not r["suppressed_by"]], now, window_start, result)
+
+
+COLUMNS = ["service_id", "integration_id", "dedup_key", "grouping_key", "status", "summary", "severity", "source",
+           "labels", "annotations", "links", "details", "count", "first_seen", "last_seen", "started_at",
+           "suppressed_by"]
+# On a repeat, take what the sender says now; the identity, counts and first sight stay.
+REFRESHED = ["summary", "severity", "source", "labels", "annotations", "links", "details", "last_seen"]
+
+
+def _upsert(integration, events, now, why):
+    ops = connection.ops
+    table = ops.quote_name(Alert._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in COLUMNS)
+    updates = ", ".join(f"{ops.quote_name(c)} = excluded.{ops.quote_name(c)}" for c in REFRESHED)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+        # The conflict target names the partial unique index one_firing_alert_per_dedup_key.
+        f"ON CONFLICT (service_id, dedup_key) WHERE status = 'firing' DO UPDATE SET {updates}"
+    )
+    stamp = ops.adapt_datetimefield_value(now)
+
+    def as_json(value):
+        return ops.adapt_json_value(value, DjangoJSONEncoder)
+
+    rows = [
+        (integration.service_id, integration.pk, e.dedup_key, grouping_key(integration, e), "firing",
+         e.summary, e.severity, e.source, as_json(e.labels), as_json(e.annotations), as_json(e.links),
+         as_json(e.details), 1, stamp, stamp, ops.adapt_datetimefield_value(e.started_at or now),
+         why(e.labels))
+        for e in events
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _attach(integration, rows, now, window_start, result):
+    """Give every firing alert that has no open incident one: its group's, a reopened one, or a new one."""
+    service = integration.service
+    needing = [r for r in rows if r["incident_id"] is None or r["incident__status"] == Status.RESOLVED]
+    if not needing:
+        return set()
+
+    # An alert that fires again soon after its incident resolved reopens that incident.
+    reopen = defaultdict(list)
+    for r in needing:
+        if r["incident_id"] is not None and r["incident__resolved_at"] >= window_start:
+            reopen[r["incident_id"]].append(r)
+    for incident in Incident.objects.filter(pk__in=list(reopen), status=Status.RESOLVED):
+        incident_actions.do_reopen_incident(
+            incident, actor=None, reason=f"Alert fired again: {reopen[incident.pk][0]['summary']}")
+
+    grouped = defaultdict(list)
+    for r in needing:
+        if r["incident_id"] not in reopen:
+            grouped[r["grouping_key"]].append(r)
+    # The newest open incident of each group, opened within the window.
+    open_incident = dict(
+        Alert.objects.filter(service=service, grouping_key__in=list(grouped), incident__status__in=OPEN_STATUSES,
+                             incident__created_at__gte=window_start)
+        .order_by("incident_id").values_list("grouping_key", "incident_id")
+    )
+    joined = defaultdict(list)
+    for key, group in grouped.items():
+        incident_id = open_incident.get(key)
+        if incident_id is None:
+            worst = min(group, key=lambda r: SEVERITY_ORDER.index(r["severity"]))
+            title = worst["summary"] if len(group) == 1 else f"{worst['summary']} (+{len(group) - 1} more)"
+            incident = incident_actions.do_create_incident(
+                service, actor=None, title=title[:255], severity=worst["severity"])
+            incident_id = incident.pk
+            result.incidents_opened.append(incident_id)
+        joined[incident_id] += group
+    for incident_id, group in joined.items():
+        Alert.objects.filter(pk__in=[r["id"] for r in group]).update(incident_id=incident_id)
+    for incident in Incident.objects.filter(pk__in=list(joined)):
+        group = joined[incident.pk]
+        incident.add_entry(
+            TimelineEntry.Kind.ALERT_FIRED, actor=None, at=now,
+            body=_summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} fired", group),
+            data={"alert_ids": [r["id"] for r in group][:100], "integration": integration.pk},
+        )
+    return set(joined) | set(reopen)
+
+
+def _resolve(integration, events, now, result):
+    service = integration.service
+    ops = connection.ops
+    table = ops.quote_name(Alert._meta.db_table)
+    stamp = ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = 'resolved', resolved_at = %s, last_seen = %s, ended_at = %s "
+            f"WHERE service_id = %s AND dedup_key = %s AND status = 'firing'",
+            [(stamp, stamp, ops.adapt_datetimefield_value(e.ended_at or now), service.pk, e.dedup_key) for e in events],
+        )
+    rows = list(Alert.objects.filter(service=service, dedup_key__in=[e.dedup_key for e in events],
+                                     status=Alert.Status.RESOLVED, resolved_at=now)
+                .values("id", "incident_id", "summary"))
+    result.resolved = len(rows)
+    by_incident = defaultdict(list)
+    for r in rows:
+        if r["incident_id"] is not None:
+            by_incident[r["incident_id"]].append(r)
+    still_firing = set(Alert.objects.filter(incident_id__in=list(by_incident), status=Alert.Status.FIRING)
+                       .values_list("incident_id", flat=True))
+    for incident in Incident.objects.filter(pk__in=list(by_incident)):
+        group = by_incident[incident.pk]
+        incident.add_entry(TimelineEntry.Kind.ALERT_RESOLVED, actor=None, at=now,
+                           body=_summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} resolved", group),
+                           data={"alert_ids": [r["id"] for r in group][:100]})
+        if service.auto_resolve and incident.is_open and incident.pk not in still_firing:
+            incident_actions.do_resolve_incident(incident, actor=None, reason="Every alert of the incident resolved.")
+            result.incidents_resolved.append(incident.pk)
+    return set(by_incident)
+
+
+def _acknowledge(integration, events):
+    """PagerDuty's acknowledge: the incident of the open alert is acknowledged (unknown keys are dropped)."""
+    incident_ids = (Alert.objects.filter(service=integration.service, status=Alert.Status.FIRING,
+                                         dedup_key__in=[e.dedup_key for e in events], incident__isnull=False)
+                    .values_list("incident_id", flat=True))
+    for incident in Incident.objects.filter(pk__in=list(incident_ids), status=Status.TRIGGERED):
+        incident_actions.do_acknowledge_incident(incident, actor=None, reason=f"Acknowledged by {integration.name}")
+
+
+def _count_alerts(incident_ids):
+    counts = (Alert.objects.filter(incident_id=OuterRef("pk")).order_by().values("incident_id")
+              .annotate(n=Count("id")).values("n"))
+    Incident.objects.filter(pk__in=list(incident_ids)).update(alert_count=Coalesce(Subquery(counts), 0))
+
+
+def _summaries(head, rows, limit=5):
+    names = "; ".join(r["summary"] for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{head}: {names}{more}"

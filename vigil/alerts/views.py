@@ -1,0 +1,146 @@
+"""The ingestion endpoints. The integration key in the URL (or PagerDuty's routing_key) is the
+credential. Each answers in its sender's conventions, and a rejected request changes nothing."""
+
+import logging
+
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .formats import InvalidPayload, alertmanager, decode, generic, grafana, pagerduty
+from .ingest import ingest
+from .models import ChangeEvent, Integration
+
+log = logging.getLogger("vigil.alerts")
+
+MAX_BODY = 512 * 1024  # PagerDuty's limit; Alertmanager and Grafana batches fit well within it
+PARSERS = {"alertmanager": alertmanager.parse, "grafana": grafana.parse, "generic": generic.parse}
+RETRY_AFTER_SECONDS = 5
+
+
+def _body(request):
+    """The raw body, or None when it is over the limit."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return None
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None
+    return body if len(body) <= MAX_BODY else None
+
+
+def _over_rate(integration):
+    """Fixed one-minute window per key, counted in the process's cache (so per web process)."""
+    if not integration.rate_limit_per_minute:
+        return False
+    key = f"ingest-rate:{integration.pk}:{int(timezone.now().timestamp()) // 60}"
+    cache.add(key, 0, timeout=120)
+    return cache.incr(key) > integration.rate_limit_per_minute
+
+
+def _retry_later(body, status):
+    response = JsonResponse(body, status=status)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@csrf_exempt
+@require_POST
+def hook(request, kind, key):
+    integration = Integration.for_key(key, kind)
+    if integration is None:
+        return JsonResponse({"detail": f"no enabled {kind} integration has this key"}, status=404)
+    body = _body(request)
+    if body is None:
+        return JsonResponse({"detail": f"body is over {MAX_BODY // 1024} kB"}, status=413)
+    if _over_rate(integration):
+        return _retry_later({"detail": "rate limit reached for this integration key"}, 429)
+    try:
+        events = PARSERS[kind](body)
+    except InvalidPayload as e:
+        return JsonResponse({"detail": e.detail()}, status=422)
+    try:
+        result = ingest(integration, events)
+    except DatabaseError:
+        # Alertmanager and Grafana retry on 5xx: the batch is not lost, and nothing was half-written.
+        log.exception("ingest failed for integration %s", integration.pk)
+        return _retry_later({"detail": "the database is unavailable; retry"}, 503)
+    return JsonResponse({
+        "status": "ok", "received": result.received, "firing": result.firing, "resolved": result.resolved,
+        "suppressed": result.suppressed, "incidents_opened": result.incidents_opened,
+    })
+
+
+def _pagerduty_invalid(errors):
+    return JsonResponse({"status": "invalid event", "message": "Event object is invalid", "errors": errors}, status=400)
+
+
+def _pagerduty_request(request):
+    """(integration, decoded body, None), or (None, None, the response to send).
+
+    The integration is None when the body has no routing_key: the parser then says so in
+    PagerDuty's words, with whatever else is wrong."""
+    body = _body(request)
+    if body is None:
+        return None, None, JsonResponse({"status": "invalid request", "message": "Request too large"}, status=413)
+    try:
+        data = decode(body)
+    except InvalidPayload as e:
+        return None, None, _pagerduty_invalid(e.pagerduty_errors)
+    key = data.get("routing_key") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not key:
+        return None, data, None
+    if len(key) != 32:
+        return None, None, _pagerduty_invalid(["Length of 'routing_key' is incorrect (should be 32 characters)"])
+    integration = Integration.for_key(key, Integration.Kind.PAGERDUTY)
+    if integration is None:
+        return None, None, _pagerduty_invalid(["Invalid routing key"])
+    if _over_rate(integration):
+        return None, None, _retry_later({
+            "status": "throttle event",
+            "message": "Requests for this service are arriving too quickly. Please retry later."}, 429)
+    return integration, data, None
+
+
+@csrf_exempt
+@require_POST
+def pagerduty_enqueue(request):
+    integration, data, refusal = _pagerduty_request(request)
+    if refusal:
+        return refusal
+    try:
+        events = pagerduty.parse(data)
+    except InvalidPayload as e:
+        return _pagerduty_invalid(e.pagerduty_errors)
+    try:
+        ingest(integration, events)
+    except DatabaseError:
+        log.exception("ingest failed for integration %s", integration.pk)
+        return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)
+    return JsonResponse({"status": "success", "message": "Event processed", "dedup_key": events[0].dedup_key},
+                        status=202)
+
+
+@csrf_exempt
+@require_POST
+def pagerduty_change(request):
+    integration, data, refusal = _pagerduty_request(request)
+    if refusal:
+        return refusal
+    try:
+        change = pagerduty.parse_change(data)
+    except InvalidPayload as e:
+        return _pagerduty_invalid(e.pagerduty_errors)
+    try:
+        ChangeEvent.objects.create(
+            service=integration.service, integration=integration, summary=change.summary, source=change.source,
+            happened_at=change.timestamp or timezone.now(), details=change.custom_details, links=change.links,
+        )
+    except DatabaseError:
+        log.exception("change event failed for integration %s", integration.pk)
+        return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)
+    return JsonResponse({"status": "success", "message": "Change event processed"}, status=202)
