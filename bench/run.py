@@ -281,6 +281,9 @@ def section(results, machine, when, commit, gen, args):
         "each worker's share: gunicorn hands each keep-alive connection to whichever worker accepts it, so the 8 "
         "connections can end up unevenly spread.",
         "",
+        "These figures move between runs (by a fifth or more on a shared virtual machine): compare a change by "
+        "running `make bench` before and after it on the same machine, not against the table alone.",
+        "",
         "## Memory at idle",
         "",
         "Resident memory (VmRSS from `/proc/<pid>/status`) of the gunicorn arbiter and its worker processes, once the "
