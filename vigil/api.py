@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from vigil.accounts.models import ApiToken
+from vigil.accounts.models import ApiToken, TeamNeedsAnAdmin
 from vigil.incidents.models import TransitionNotAllowed
 
 
@@ -72,9 +72,12 @@ def forbidden(request, exc):
     return api.create_response(request, {"detail": str(exc) or "not permitted"}, status=403)
 
 
-@api.exception_handler(TransitionNotAllowed)
 def conflict(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+for _exc in (TransitionNotAllowed, TeamNeedsAnAdmin):
+    api.add_exception_handler(_exc, conflict)
 
 
 @api.exception_handler(IntegrityError)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import audit
-from .models import ApiToken, Membership, Role, Team, User
+from .models import ApiToken, Membership, Role, Team, TeamNeedsAnAdmin, User
 
 USER_FIELDS = ["email", "name", "time_zone", "is_superuser", "is_active"]
 
@@ -38,6 +38,8 @@ def do_add_member(team, user, role, *, actor):
 
 @transaction.atomic
 def do_change_member_role(membership, role, *, actor):
+    if role != Role.ADMIN and membership.is_last_admin():
+        raise TeamNeedsAnAdmin("a team needs at least one admin: make someone else admin first")
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -47,6 +49,8 @@ def do_change_member_role(membership, role, *, actor):
 
 @transaction.atomic
 def do_remove_member(membership, *, actor):
+    if membership.is_last_admin():
+        raise TeamNeedsAnAdmin("a team needs at least one admin: make someone else admin first")
     audit.record(
         "membership.delete", membership, actor=actor, team=membership.team,
         before={"user": membership.user_id, "role": membership.role},
@@ -72,10 +76,10 @@ def do_revoke_api_token(token, *, actor):
     return token
 
 
-def unique_slug(model, name, field="slug"):
+def unique_slug(model, name, field="slug", reserved=()):
     base = slugify(name)[:90] or model._meta.model_name
     slug, n = base, 1
-    while model.objects.filter(**{field: slug}).exists():
+    while slug in reserved or model.objects.filter(**{field: slug}).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug

@@ -95,6 +95,10 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 1, Role.RESPONDER: 2, Role.ADMIN: 3}
 
 
+class TeamNeedsAnAdmin(Exception):
+    """The change would leave a team with no admin to manage it (answered as 409)."""
+
+
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
@@ -107,6 +111,9 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
+
+    def is_last_admin(self):
+        return self.role == Role.ADMIN and not self.team.memberships.filter(role=Role.ADMIN).exclude(pk=self.pk).exists()
 
 
 def hash_token(raw):

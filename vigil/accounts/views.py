@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from . import actions
 from .forms import AddMemberForm, RoleForm, TeamForm, TokenForm
-from .models import Role, Team
+from .models import Role, Team, TeamNeedsAnAdmin
 from .permissions import has_role, require_role
 
 
@@ -53,13 +53,6 @@ def _admin_team(request, slug):
     return team
 
 
-def _is_last_admin(membership):
-    return (
-        membership.role == Role.ADMIN
-        and not membership.team.memberships.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
-    )
-
-
 @require_POST
 @login_required
 def member_add(request, slug):
@@ -80,10 +73,12 @@ def member_role(request, slug, user_id):
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a role from the list.")
-    elif form.cleaned_data["role"] != Role.ADMIN and _is_last_admin(membership):
-        messages.error(request, "A team needs at least one admin: make someone else admin first.")
-    else:
+        return redirect("team-detail", team.slug)
+    try:
         actions.do_change_member_role(membership, form.cleaned_data["role"], actor=request.user)
+    except TeamNeedsAnAdmin as e:
+        messages.error(request, str(e).capitalize() + ".")
+    else:
         messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
     return redirect("team-detail", team.slug)
 
@@ -93,10 +88,11 @@ def member_role(request, slug, user_id):
 def member_remove(request, slug, user_id):
     team = _admin_team(request, slug)
     membership = get_object_or_404(team.memberships.select_related("user", "team"), user_id=user_id)
-    if _is_last_admin(membership):
-        messages.error(request, "A team needs at least one admin: make someone else admin first.")
-    else:
+    try:
         actions.do_remove_member(membership, actor=request.user)
+    except TeamNeedsAnAdmin as e:
+        messages.error(request, str(e).capitalize() + ".")
+    else:
         messages.success(request, f"{membership.user} removed from {team.name}.")
     return redirect("team-detail", team.slug)
 

@@ -20,7 +20,7 @@ def _provider(name):
 def do_create_service(team, *, actor, name, slug=None, description="", hosting_provider=None,
                       escalation_policy_id=None, monthly_approved_hours=0):
     service = Service.objects.create(
-        team=team, name=name, slug=slug or unique_slug(Service, name), description=description,
+        team=team, name=name, slug=slug or unique_slug(Service, name, reserved=Service.RESERVED_SLUGS), description=description,
         hosting_provider=_provider(hosting_provider), escalation_policy_id=escalation_policy_id,
         monthly_approved_hours=monthly_approved_hours,
     )

@@ -69,6 +69,8 @@ def check_references(user, team_id, data, service=None):
     if "escalation_policy_id" in data and data["escalation_policy_id"] is not None:
         if not EscalationPolicy.objects.filter(pk=data["escalation_policy_id"], team_id=team_id).exists():
             invalid("escalation_policy_id", "no such escalation policy in this team")
+    if data.get("slug") in Service.RESERVED_SLUGS:
+        invalid("slug", "is reserved")
     if data.get("slug"):
         taken = Service.objects.filter(slug=data["slug"])
         if service is not None:

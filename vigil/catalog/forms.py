@@ -7,8 +7,6 @@ from vigil.oncall.models import EscalationPolicy
 from .models import HostingProvider, Service
 
 slug_validator = RegexValidator(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lowercase letters, digits and single hyphens.")
-# /services/new/ is the create form, so no service may be called that.
-RESERVED_SLUGS = {"new"}
 
 
 class ServiceForm(forms.Form):
@@ -41,7 +39,7 @@ class ServiceForm(forms.Form):
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:
+        if slug in Service.RESERVED_SLUGS:
             raise forms.ValidationError("This slug is reserved; choose another.")
         if slug and self._others().filter(slug=slug).exists():
             raise forms.ValidationError("A service with this slug exists.")

@@ -21,6 +21,9 @@ class HostingProvider(models.Model):
 class Service(models.Model):
     """A production system Vigil watches, usually one per client project."""
 
+    # /services/new/ is the create form, so no service may be called that.
+    RESERVED_SLUGS = {"new"}
+
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="services")
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)

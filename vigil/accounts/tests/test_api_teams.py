@@ -78,3 +78,13 @@ def test_a_new_team_can_be_made_by_the_cli_user_without_membership(personas):
     assert Membership.objects.get(team=team).user == personas.admin
     assert Membership.objects.get(team=team).role == "admin"
     assert Team.objects.get(pk=team.pk).slug == "night-shift"
+
+
+def test_a_team_keeps_at_least_one_admin(personas, api):
+    client = api(personas.admin)
+    r = client.patch(f"/api/v1/teams/{personas.team.pk}/members/{personas.admin.pk}", {"role": "viewer"})
+    assert r.status_code == 409 and "admin" in r.json()["detail"]
+    assert client.delete(f"/api/v1/teams/{personas.team.pk}/members/{personas.admin.pk}").status_code == 409
+    assert Membership.objects.get(user=personas.admin, team=personas.team).role == "admin"
+    client.patch(f"/api/v1/teams/{personas.team.pk}/members/{personas.responder.pk}", {"role": "admin"})
+    assert client.delete(f"/api/v1/teams/{personas.team.pk}/members/{personas.admin.pk}").status_code == 204

@@ -79,3 +79,11 @@ def test_a_service_with_incidents_cannot_be_deleted(personas, api):
     empty = Service.objects.create(team=personas.team, name="Empty", slug="empty")
     assert api(personas.admin).delete(f"/api/v1/services/{empty.pk}").status_code == 204
     assert not Service.objects.filter(pk=empty.pk).exists()
+
+
+def test_the_slug_of_the_create_page_is_never_given_to_a_service(personas, api):
+    client = api(personas.admin)
+    r = client.post("/api/v1/services", {"name": "New", "team_id": personas.team.pk})
+    assert r.status_code == 201 and r.json()["slug"] == "new-2"
+    r = client.post("/api/v1/services", {"name": "Other", "slug": "new", "team_id": personas.team.pk})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "slug"
