@@ -16,8 +16,7 @@ from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 
 from vigil.incidents import actions as incident_actions
@@ -57,15 +56,12 @@ def ingest(integration, events, *, now=None):
     resolves = [e for e in latest.values() if e.status == "resolved" or e.action == "resolve"]
     acks = [e for e in latest.values() if e.action == "acknowledge"]
     with transaction.atomic():
-        touched = set()
         if triggers:
-            touched |= _fire(integration, triggers, now, result)
+            _fire(integration, triggers, now, result)
         if resolves:
-            touched |= _resolve(integration, resolves, now, result)
+            _resolve(integration, resolves, now, result)
         if acks:
             _acknowledge(integration, acks)
-        if touched:
-            _count_alerts(touched)
         Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
     return result
 
@@ -89,26 +85,26 @@ def _suppression(service, now):
 def _fire(integration, events, now, result):
     service = integration.service
     window_start = now - timedelta(seconds=integration.group_window_seconds)
-    keys = [e.dedup_key for e in events]
 
-    # An alert resolved within the window fires again as the same alert.
-    firing_now = set(Alert.objects.filter(service=service, status=Alert.Status.FIRING, dedup_key__in=keys)
-                     .values_list("dedup_key", flat=True))
-    recent = (Alert.objects.filter(service=service, status=Alert.Status.RESOLVED, resolved_at__gte=window_start,
-                                   dedup_key__in=[k for k in keys if k not in firing_now])
-              .values("dedup_key").annotate(last=Max("id")).values_list("last", flat=True))
-    Alert.objects.filter(pk__in=list(recent)).update(
-        status=Alert.Status.FIRING, resolved_at=None, ended_at=None, count=F("count") + 1, last_seen=now)
+    # An alert resolved within the window fires again as the same alert (the newest such row).
+    known = (Alert.objects.filter(service=service, dedup_key__in=[e.dedup_key for e in events])
+             .filter(Q(status=Alert.Status.FIRING) | Q(resolved_at__gte=window_start))
+             .values_list("id", "dedup_key", "status").order_by("id"))
+    firing_now, recent = set(), {}
+    for pk, key, status in known:
+        if status == Alert.Status.FIRING:
+            firing_now.add(key)
+        else:
+            recent[key] = pk
+    again = [pk for key, pk in recent.items() if key not in firing_now]
+    if again:
+        Alert.objects.filter(pk__in=again).update(
+            status=Alert.Status.FIRING, resolved_at=None, ended_at=None, count=F("count") + 1, last_seen=now)
 
-    why = _suppression(service, now)
-    _upsert(integration, events, now, why)
-
-    rows = list(Alert.objects.filter(service=service, status=Alert.Status.FIRING, dedup_key__in=keys)
-                .values("id", "dedup_key", "grouping_key", "incident_id", "incident__status",
-                        "incident__resolved_at", "suppressed_by", "severity", "summary"))
+    rows = _upsert(integration, events, now, _suppression(service, now))
     result.firing = len(rows)
     result.suppressed = sum(1 for r in rows if r["suppressed_by"])
-    return _attach(integration, [r for r in rows if not r["suppressed_by"]], now, window_start, result)
+    _attach(integration, [r for r in rows if not r["suppressed_by"]], now, window_start, result)
 
 
 COLUMNS = ["service_id", "integration_id", "dedup_key", "grouping_key", "status", "summary", "severity", "source",
@@ -116,45 +112,58 @@ COLUMNS = ["service_id", "integration_id", "dedup_key", "grouping_key", "status"
            "suppressed_by"]
 # On a repeat, take what the sender says now; the identity, counts and first sight stay.
 REFRESHED = ["summary", "severity", "source", "labels", "annotations", "links", "details", "last_seen"]
+RETURNED = ["id", "dedup_key", "grouping_key", "incident_id", "suppressed_by", "severity", "summary"]
+ROWS_PER_STATEMENT = 500  # 500 x 17 parameters stays far below SQLite's limit of 32,766
 
 
 def _upsert(integration, events, now, why):
+    """Insert or refresh the firing alerts; returns RETURNED of each, as dicts."""
     ops = connection.ops
-    table = ops.quote_name(Alert._meta.db_table)
-    columns = ", ".join(ops.quote_name(c) for c in COLUMNS)
-    updates = ", ".join(f"{ops.quote_name(c)} = excluded.{ops.quote_name(c)}" for c in REFRESHED)
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-        # The conflict target names the partial unique index one_firing_alert_per_dedup_key.
-        f"ON CONFLICT (service_id, dedup_key) WHERE status = 'firing' DO UPDATE SET {updates}"
-    )
+    quote = ops.quote_name
     stamp = ops.adapt_datetimefield_value(now)
 
     def as_json(value):
         return ops.adapt_json_value(value, DjangoJSONEncoder)
 
-    rows = [
+    values = [
         (integration.service_id, integration.pk, e.dedup_key, grouping_key(integration, e), "firing",
          e.summary, e.severity, e.source, as_json(e.labels), as_json(e.annotations), as_json(e.links),
          as_json(e.details), 1, stamp, stamp, ops.adapt_datetimefield_value(e.started_at or now),
          why(e.labels))
         for e in events
     ]
+    row_sql = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    rows = []
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for i in range(0, len(values), ROWS_PER_STATEMENT):
+            chunk = values[i:i + ROWS_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {quote(Alert._meta.db_table)} ({', '.join(quote(c) for c in COLUMNS)}) "
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                # The conflict target is the partial unique index one_firing_alert_per_dedup_key.
+                f"ON CONFLICT (service_id, dedup_key) WHERE status = 'firing' "
+                f"DO UPDATE SET {', '.join(f'{quote(c)} = excluded.{quote(c)}' for c in REFRESHED)} "
+                f"RETURNING {', '.join(quote(c) for c in RETURNED)}",
+                [param for row in chunk for param in row],
+            )
+            rows += [dict(zip(RETURNED, row)) for row in cursor.fetchall()]
+    return rows
 
 
 def _attach(integration, rows, now, window_start, result):
     """Give every firing alert that has no open incident one: its group's, a reopened one, or a new one."""
     service = integration.service
-    needing = [r for r in rows if r["incident_id"] is None or r["incident__status"] == Status.RESOLVED]
+    # Alerts that already have an incident keep it, unless someone resolved it while they fired.
+    resolved_at = dict(Incident.objects.filter(pk__in={r["incident_id"] for r in rows if r["incident_id"]},
+                                               status=Status.RESOLVED).values_list("pk", "resolved_at"))
+    needing = [r for r in rows if r["incident_id"] is None or r["incident_id"] in resolved_at]
     if not needing:
-        return set()
+        return
 
     # An alert that fires again soon after its incident resolved reopens that incident.
     reopen = defaultdict(list)
     for r in needing:
-        if r["incident_id"] is not None and r["incident__resolved_at"] >= window_start:
+        if r["incident_id"] is not None and resolved_at[r["incident_id"]] >= window_start:
             reopen[r["incident_id"]].append(r)
     for incident in Incident.objects.filter(pk__in=list(reopen), status=Status.RESOLVED):
         incident_actions.do_reopen_incident(
@@ -166,9 +175,8 @@ def _attach(integration, rows, now, window_start, result):
             grouped[r["grouping_key"]].append(r)
     # The newest open incident of each group, opened within the window.
     open_incident = dict(
-        Alert.objects.filter(service=service, grouping_key__in=list(grouped), incident__status__in=OPEN_STATUSES,
-                             incident__created_at__gte=window_start)
-        .order_by("incident_id").values_list("grouping_key", "incident_id")
+        Incident.objects.filter(service=service, group_key__in=list(grouped), status__in=OPEN_STATUSES,
+                                created_at__gte=window_start).order_by("id").values_list("group_key", "id")
     )
     joined = defaultdict(list)
     for key, group in grouped.items():
@@ -177,12 +185,13 @@ def _attach(integration, rows, now, window_start, result):
             worst = min(group, key=lambda r: SEVERITY_ORDER.index(r["severity"]))
             title = worst["summary"] if len(group) == 1 else f"{worst['summary']} (+{len(group) - 1} more)"
             incident = incident_actions.do_create_incident(
-                service, actor=None, title=title[:255], severity=worst["severity"])
+                service, actor=None, title=title[:255], severity=worst["severity"], group_key=key)
             incident_id = incident.pk
             result.incidents_opened.append(incident_id)
         joined[incident_id] += group
     for incident_id, group in joined.items():
         Alert.objects.filter(pk__in=[r["id"] for r in group]).update(incident_id=incident_id)
+        Incident.objects.filter(pk=incident_id).update(alert_count=F("alert_count") + len(group))
     for incident in Incident.objects.filter(pk__in=list(joined)):
         group = joined[incident.pk]
         incident.add_entry(
@@ -190,7 +199,6 @@ def _attach(integration, rows, now, window_start, result):
             body=_summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} fired", group),
             data={"alert_ids": [r["id"] for r in group][:100], "integration": integration.pk},
         )
-    return set(joined) | set(reopen)
 
 
 def _resolve(integration, events, now, result):
@@ -222,7 +230,6 @@ def _resolve(integration, events, now, result):
         if service.auto_resolve and incident.is_open and incident.pk not in still_firing:
             incident_actions.do_resolve_incident(incident, actor=None, reason="Every alert of the incident resolved.")
             result.incidents_resolved.append(incident.pk)
-    return set(by_incident)
 
 
 def _acknowledge(integration, events):
@@ -232,12 +239,6 @@ def _acknowledge(integration, events):
                     .values_list("incident_id", flat=True))
     for incident in Incident.objects.filter(pk__in=list(incident_ids), status=Status.TRIGGERED):
         incident_actions.do_acknowledge_incident(incident, actor=None, reason=f"Acknowledged by {integration.name}")
-
-
-def _count_alerts(incident_ids):
-    counts = (Alert.objects.filter(incident_id=OuterRef("pk")).order_by().values("incident_id")
-              .annotate(n=Count("id")).values("n"))
-    Incident.objects.filter(pk__in=list(incident_ids)).update(alert_count=Coalesce(Subquery(counts), 0))
 
 
 def _summaries(head, rows, limit=5):

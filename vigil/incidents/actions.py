@@ -20,13 +20,13 @@ def _after_commit(incident, action):
 
 
 @transaction.atomic
-def do_create_incident(service, *, actor, title, severity, description="", is_drill=False):
+def do_create_incident(service, *, actor, title, severity, description="", is_drill=False, group_key=""):
     # The UPDATE takes the team row's lock, so concurrent incidents get distinct numbers.
     Team.objects.filter(pk=service.team_id).update(last_incident_number=F("last_incident_number") + 1)
     number = Team.objects.values_list("last_incident_number", flat=True).get(pk=service.team_id)
     incident = Incident.objects.create(
         team_id=service.team_id, service=service, number=number, title=title, severity=severity,
-        description=description, is_drill=is_drill, created_by=actor if getattr(actor, "pk", None) else None,
+        description=description, is_drill=is_drill, group_key=group_key, created_by=actor if getattr(actor, "pk", None) else None,
     )
     incident.add_entry(
         TimelineEntry.Kind.CREATED, actor=actor, at=incident.created_at,

@@ -54,13 +54,18 @@ class Incident(models.Model):
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
-    # Kept by the alert pipeline, so that lists need no count per row.
+    # Kept by the alert pipeline: how many alerts joined, and the grouping key under which new
+    # alerts join this incident while it is open.
     alert_count = models.PositiveIntegerField(default=0)
+    group_key = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["team", "number"], name="incident_number_unique_in_team")]
-        indexes = [models.Index(fields=["team", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["team", "status", "-created_at"]),
+            models.Index(fields=["service", "group_key", "status"]),
+        ]
 
     def __str__(self):
         return f"#{self.number} {self.title}"

@@ -289,7 +289,7 @@ def test_a_failure_midway_writes_nothing_and_answers_503(personas, hook, monkeyp
     def broken(*args):
         raise DatabaseError("disk I/O error")
 
-    monkeypatch.setattr(ingest_module, "_count_alerts", broken)
+    monkeypatch.setattr(ingest_module, "_attach", broken)
     r = post(fixture("alertmanager/alertmanager-0.25-webhook-group-of-three.json"))
     assert r.status_code == 503 and r["Retry-After"]
     assert Alert.objects.count() == 0 and Incident.objects.count() == 0
