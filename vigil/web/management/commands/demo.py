@@ -8,6 +8,9 @@ from django.utils import timezone
 
 from vigil.accounts.actions import do_add_member, do_create_team, do_create_user
 from vigil.accounts.models import Role, User
+from vigil.alerts.actions import do_create_integration
+from vigil.alerts.formats import generic
+from vigil.alerts.ingest import ingest
 from vigil.catalog.actions import do_create_service
 from vigil.catalog.models import HostingProvider
 from vigil.incidents import actions as incidents
@@ -34,7 +37,8 @@ class Command(BaseCommand):
         if User.objects.filter(email=ADMIN_EMAIL).exists() or (first_run and User.objects.exists()):
             self.stdout.write("Demo data present or database in use: nothing loaded.")
         else:
-            self.load()
+            for line in self.load():
+                self.stdout.write(line)
             self.stdout.write("Demo organisation loaded.")
         self.stdout.write(f"Log in at http://127.0.0.1:8000/ as {ADMIN_EMAIL} / {PASSWORD} (if the demo was loaded).")
 
@@ -85,3 +89,18 @@ class Command(BaseCommand):
                 getattr(incidents, f"do_{move}_incident")(incident, actor=actor)
             if moves:
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
+
+        # Integrations, and a burst of alerts through the real pipeline.
+        lines = []
+        for service, kind in [(shop, "alertmanager"), (api, "pagerduty"), (warehouse, "generic")]:
+            integration, key = do_create_integration(service, actor=admin, kind=kind,
+                                                     grouping="service" if kind == "alertmanager" else "alert_group")
+            lines.append(f"{service.name}: {integration.name} key {key} -> {integration.url(key)}")
+            if kind == "alertmanager":
+                shop_alerts = integration
+        ingest(shop_alerts, generic.parse([
+            {"summary": f"HTTP 5xx rate above 5% on web-{n}", "severity": "critical", "dedup_key": f"web-{n}-5xx",
+             "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}
+            for n in (1, 2)
+        ]))
+        return lines
