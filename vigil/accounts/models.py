@@ -151,12 +151,10 @@ class ApiToken(models.Model):
     @classmethod
     def authenticate(cls, raw):
         """The active user of a valid, unrevoked token, or None. Records the last use at most once a minute."""
-        token = (
-            cls.objects.select_related("user")
-            .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if token is None:
+        try:
+            token = cls.objects.select_related("user").get(
+                token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        except cls.DoesNotExist:
             return None
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -1,7 +1,9 @@
+import functools
 from datetime import datetime
 from typing import Any, Optional
 
 from django.conf import settings
+from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
@@ -16,6 +18,12 @@ from .models import Incident, Severity
 from .models import Status as IncidentStatus
 
 router = Router(tags=["incidents"])
+
+
+@functools.cache
+def incident_url_template():
+    # reverse() once, not per row: it was an eighth of the time of a list of 50.
+    return settings.BASE_URL + reverse("incident-detail", args=[123456789]).replace("123456789", "{}")
 
 
 class IncidentOut(Schema):
@@ -39,7 +47,7 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_url(incident):
-        return settings.BASE_URL + incident.get_absolute_url()
+        return incident_url_template().format(incident.id)
 
 
 class IncidentIn(Schema):

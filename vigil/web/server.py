@@ -26,7 +26,7 @@ class Server(BaseApplication):
         return application
 
 
-def run(host, port, workers, threads=8, with_job_loop=False):
+def run(host, port, workers, threads=4, with_job_loop=False):
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

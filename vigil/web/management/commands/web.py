@@ -10,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-        parser.add_argument("--threads", type=int, default=8, help="threads per worker process (default 8)")
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
 
     def handle(self, host, port, workers, threads, **options):
         server.run(host, port, workers=workers, threads=threads)
