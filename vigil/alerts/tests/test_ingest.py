@@ -339,3 +339,21 @@ def test_the_api_creates_and_expires_silences(personas, api):
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "matchers.0.value"
     assert api(personas.viewer).post("/api/v1/silences", {"service_id": personas.service.pk, "ends_at": ends,
                                      "comment": "x", "matchers": [{"name": "a", "value": "b"}]}).status_code == 403
+
+
+def test_a_grafana_notification_opens_an_incident_with_both_alerts(personas, hook):
+    post, _ = hook("grafana")
+    r = post(fixture("grafana/grafana-11-firing-two-alerts.json"))
+    assert r.status_code == 200, r.content
+    assert r.json()["firing"] == 2
+    incident = Incident.objects.get()
+    assert incident.alert_count == 2
+    assert set(Alert.objects.values_list("incident_id", flat=True)) == {incident.pk}
+
+
+def test_a_generic_batch_and_its_resolution(personas, hook):
+    post, _ = hook("generic")
+    post(fixture("generic/generic-firing.json"))
+    assert Incident.objects.get().title == "Backup of db1 failed"
+    post(fixture("generic/generic-resolved.json"))
+    assert Alert.objects.get().status == "resolved"
