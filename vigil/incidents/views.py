@@ -89,8 +89,18 @@ def incident_detail(request, pk):
         "buttons": [(action, BUTTONS[action]) for action in incident.allowed_actions()],
         "note_form": NoteForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
+        "alerts": _alerts(incident),
     }
     return _render_live(request, "incidents/_live.html", ctx, "incidents/detail.html")
+
+
+def _alerts(incident):
+    """The incident's latest alerts for alerts/_incident_alerts.html, each with its labels as sorted
+    pairs: in a template, `alert.labels.items` would read a label named "items"."""
+    alerts = list(incident.alerts.all()[:100])
+    for alert in alerts:
+        alert.label_pairs = sorted(alert.labels.items())
+    return alerts
 
 
 def _responder_incident(request, pk):
