@@ -91,11 +91,13 @@ def register_routers():
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
     from vigil.incidents.api import router as incidents
+    from vigil.paging.api import router as paging
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
     api.add_router("/", incidents)
     api.add_router("/", alerts)
+    api.add_router("/", paging)
 
 
 register_routers()

@@ -68,6 +68,7 @@ DEBUG = env_bool("VIGIL_DEBUG")
 SECRET_KEY = secret_key(DATA_DIR)
 BASE_URL = env_url("VIGIL_BASE_URL", "http://127.0.0.1:8000", ["http", "https"]).rstrip("/")
 SMTP_URL = env_url("VIGIL_SMTP_URL", "", ["smtp", "smtps"])
+EMAIL_FROM = os.environ.get("VIGIL_EMAIL_FROM") or f"Vigil <vigil@{BASE_URL.split('://', 1)[1].split('/')[0].split(':')[0]}>"
 
 # The base URL names the host users reach us by; loopback is always allowed for health checks.
 ALLOWED_HOSTS = [BASE_URL.split("://", 1)[1].split("/", 1)[0].split(":")[0], "127.0.0.1", "localhost", "[::1]"]
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "vigil.catalog",
     "vigil.oncall",
     "vigil.incidents",
+    "vigil.paging",
     "vigil.alerts",
     "vigil.web",
 ]

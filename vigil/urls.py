@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("vigil.alerts.urls")),
+    path("", include("vigil.paging.urls")),
     path("", include("vigil.incidents.urls")),
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),

@@ -15,6 +15,9 @@ from django.db import close_old_connections
 log = logging.getLogger("vigil.worker")
 
 JOBS = []
+# Set when new work was committed in this process (`vigil serve` runs web and worker together),
+# so that a page goes out at once instead of at the next poll.
+_wake = threading.Event()
 
 
 def job(fn):
@@ -22,8 +25,12 @@ def job(fn):
     return fn
 
 
+def wake():
+    _wake.set()
+
+
 class Worker:
-    def __init__(self, stop=None, idle_seconds=1.0, burst=100):
+    def __init__(self, stop=None, idle_seconds=0.25, burst=100):
         self.stop = stop or threading.Event()
         self.idle_seconds = idle_seconds
         # A job that always has work must not starve the others: at most `burst` units in a row.
@@ -52,5 +59,6 @@ class Worker:
         while not self.stop.is_set():
             started = time.monotonic()
             if not self.run_once():
-                self.stop.wait(max(0.0, self.idle_seconds - (time.monotonic() - started)))
+                _wake.wait(max(0.0, self.idle_seconds - (time.monotonic() - started)))
+                _wake.clear()
         log.info("worker stopped")

@@ -1,5 +1,5 @@
 """The write path for incidents: one transaction each, timeline and audit rows inside it,
-listeners told after commit."""
+listeners told inside it too (see signals.py)."""
 
 from django.db import transaction
 from django.db.models import F
@@ -15,8 +15,8 @@ AUDITED = ["title", "description", "severity", "status", "commander", "is_drill"
 EDITABLE = ["title", "description", "severity", "commander", "is_drill"]
 
 
-def _after_commit(incident, action):
-    transaction.on_commit(lambda: incident_changed.send(Incident, incident=incident, action=action))
+def _announce(incident, action, actor, **extra):
+    incident_changed.send(Incident, incident=incident, action=action, actor=actor, **extra)
 
 
 @transaction.atomic
@@ -33,7 +33,7 @@ def do_create_incident(service, *, actor, title, severity, description="", is_dr
         body=f"Incident opened on {service.name}", data={"severity": severity, "is_drill": is_drill},
     )
     audit.record("incident.create", incident, actor=actor, team=service.team, after=audit.snapshot(incident, AUDITED))
-    _after_commit(incident, "create")
+    _announce(incident, "create", actor)
     return incident
 
 
@@ -43,7 +43,7 @@ def _do_transition(incident, action, actor, reason):
         getattr(incident, action)(actor=actor, reason=reason)
         audit.record(f"incident.{action}", incident, actor=actor, team=incident.team,
                      before=before, after=audit.snapshot(incident, AUDITED))
-        _after_commit(incident, action)
+        _announce(incident, action, actor)
     return incident
 
 
@@ -64,14 +64,18 @@ def do_reopen_incident(incident, *, actor, reason=""):
 
 
 @transaction.atomic
-def do_escalate_incident(incident, *, actor, reason=""):
-    """Ask for help now. Records the request; the paging engine, listening, pages the next level."""
+def do_escalate_incident(incident, *, actor, reason="", users=(), team=None):
+    """Ask for help now: the next level of the escalation policy, or these users, or this team.
+    Records the request; the paging engine, listening, pages them."""
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if not incident.is_open:
         raise TransitionNotAllowed("cannot escalate an incident that is resolved")
-    incident.add_entry(TimelineEntry.Kind.ESCALATED, actor=actor, body=reason)
-    audit.record("incident.escalate", incident, actor=actor, team=incident.team, after={"reason": reason})
-    _after_commit(incident, "escalate")
+    asked = [str(u) for u in users] + ([f"team {team}"] if team else [])
+    incident.add_entry(TimelineEntry.Kind.ESCALATED, actor=actor, body=reason,
+                       data={"asked": asked} if asked else {})
+    audit.record("incident.escalate", incident, actor=actor, team=incident.team,
+                 after={"reason": reason, "users": [u.pk for u in users], "team": team.pk if team else None})
+    _announce(incident, "escalate", actor, user_ids=[u.pk for u in users], team_id=team.pk if team else None)
     return incident
 
 
@@ -96,7 +100,7 @@ def do_update_incident(incident, *, actor, **changes):
         data={"before": {f: before[f] for f in changed}, "after": {f: after[f] for f in changed}},
     )
     audit.record("incident.update", incident, actor=actor, team=incident.team, before=before, after=after)
-    _after_commit(incident, "update")
+    _announce(incident, "update", actor)
     return incident
 
 

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
-from vigil.accounts.models import Role, User
+from vigil.accounts.models import Role, Team, User
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
 from vigil.api import invalid
 from vigil.catalog.models import Service
@@ -163,9 +163,29 @@ for _name, _do in [
     ("mitigate", actions.do_mitigate_incident),
     ("resolve", actions.do_resolve_incident),
     ("reopen", actions.do_reopen_incident),
-    ("escalate", actions.do_escalate_incident),
 ]:
     _lifecycle(_name, _do)
+
+
+class EscalateIn(ReasonIn):
+    user_ids: list[int] = Field(default_factory=list, max_length=50)
+    team_id: Optional[int] = None
+
+
+@router.post("/incidents/{incident_id}/escalate", response=IncidentOut, summary="Ask for help")
+def escalate_incident(request, incident_id: int, payload: EscalateIn = None):
+    """Page the next level of the escalation policy now, or the given responders or team."""
+    incident = _responder_incident(request, incident_id)
+    payload = payload or EscalateIn()
+    users = list(User.objects.filter(pk__in=payload.user_ids, is_active=True))
+    if len(users) != len(set(payload.user_ids)):
+        invalid("user_ids", "no such user")
+    team = None
+    if payload.team_id is not None:
+        team = Team.objects.filter(pk=payload.team_id).first()
+        if team is None:
+            invalid("team_id", "no such team")
+    return actions.do_escalate_incident(incident, actor=request.user, reason=payload.reason, users=users, team=team)
 
 
 @router.get("/incidents/{incident_id}/timeline", response=list[EntryOut])

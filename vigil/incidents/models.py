@@ -147,6 +147,8 @@ class TimelineEntry(models.Model):
         NOTE = "note"
         ALERT_FIRED = "alert_fired"
         ALERT_RESOLVED = "alert_resolved"
+        PAGED = "paged"
+        DELIVERY = "delivery"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(default=timezone.now)

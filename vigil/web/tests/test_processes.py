@@ -100,7 +100,8 @@ def test_a_cli_token_opens_the_api_and_data_survives_a_kill(vigil):
     vigil.start()
     status, body = vigil.request("GET", f"/api/v1/incidents/{incident['id']}", token)
     assert status == 200 and body["title"] == "Down" and body["status"] == "triggered"
-    assert vigil.request("GET", f"/api/v1/incidents/{incident['id']}/timeline", token)[1]["count"] == 1
+    timeline = vigil.request("GET", f"/api/v1/incidents/{incident['id']}/timeline", token)[1]["items"]
+    assert timeline[0]["kind"] == "created"
 
 
 def test_the_demo_loads_once(vigil):

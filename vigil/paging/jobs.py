@@ -1,0 +1,102 @@
+"""The worker's units of paging work. Each claims one row with a row lock (SKIP LOCKED, so any
+number of workers share the work), does it, and commits; none holds a lock across the network:
+a notification is claimed (state `sending`, with a deadline), sent, then recorded."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from vigil.incidents.models import Status, TimelineEntry
+from vigil.worker import job
+
+from . import channels, engine
+from .models import DeliveryAttempt, Escalation, Notification
+
+log = logging.getLogger("vigil.paging")
+
+MAX_ATTEMPTS = 5
+SENDING_DEADLINE = timedelta(seconds=60)  # longer than any channel's own timeout
+
+
+def backoff(attempts):
+    """Wait before the next attempt: 10 s, 20 s, 40 s, 80 s... at most 10 minutes."""
+    return timedelta(seconds=min(600, 10 * 2 ** (attempts - 1)))
+
+
+@job
+def step_due_escalation(now=None):
+    """Page the next level of one escalation whose time has come."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        escalation = (Escalation.objects.select_for_update(skip_locked=True).select_related("incident__service")
+                      .filter(active=True, next_step_at__lte=now).order_by("next_step_at").first())
+        if escalation is None:
+            return False
+        engine.run_step(escalation, now)
+    return True
+
+
+@job
+def deliver_due_notification(now=None):
+    """Send one notification from the outbox; at least once, retried with backoff."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = (Notification.objects.select_for_update(skip_locked=True)
+                        .select_related("incident__service", "user", "contact_method")
+                        .filter(state=Notification.State.PENDING, due_at__lte=now).order_by("due_at").first())
+        if notification is None:
+            return False
+        if notification.incident.status == Status.RESOLVED:
+            notification.state = Notification.State.CANCELLED
+            notification.save(update_fields=["state"])
+            return True
+        notification.state = Notification.State.SENDING
+        notification.attempts += 1
+        notification.sending_deadline = now + SENDING_DEADLINE
+        notification.save(update_fields=["state", "attempts", "sending_deadline"])
+
+    ok, detail = channels.send(notification)
+
+    with transaction.atomic():
+        _record(Notification.objects.select_related("incident", "user").get(pk=notification.pk), ok, detail,
+                timezone.now())
+    return True
+
+
+def _record(notification, ok, detail, now):
+    DeliveryAttempt.objects.create(notification=notification, at=now, ok=ok, detail=detail[:2000])
+    incident, who = notification.incident, f"{notification.user} by {notification.get_kind_display().split(' (')[0]}"
+    attempt = f"attempt {notification.attempts} of {MAX_ATTEMPTS}"
+    if ok:
+        notification.state, notification.sent_at = Notification.State.SENT, now
+        body = f"Delivered to {who}" + (f" ({attempt})" if notification.attempts > 1 else "")
+    elif notification.attempts < MAX_ATTEMPTS:
+        notification.state, notification.due_at = Notification.State.PENDING, now + backoff(notification.attempts)
+        body = f"Delivery to {who} failed ({attempt}): {detail}. Retrying in {backoff(notification.attempts).seconds} s."
+    else:
+        notification.state = Notification.State.FAILED
+        body = f"Could not reach {who} after {MAX_ATTEMPTS} attempts: {detail}."
+    notification.last_error = "" if ok else detail[:2000]
+    notification.sending_deadline = None
+    notification.save(update_fields=["state", "sent_at", "due_at", "last_error", "sending_deadline"])
+    incident.add_entry(TimelineEntry.Kind.DELIVERY, actor=None, at=now, body=body,
+                       data={"notification": notification.pk, "ok": ok, "attempt": notification.attempts})
+    if notification.state == Notification.State.FAILED:
+        engine.escalate_after_failure(notification, now)
+
+
+@job
+def requeue_stuck_notification(now=None):
+    """A worker died while sending: its claim ran out, so the notification is due again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stuck = (Notification.objects.select_for_update(skip_locked=True)
+                 .filter(state=Notification.State.SENDING, sending_deadline__lt=now).first())
+        if stuck is None:
+            return False
+        stuck.state, stuck.due_at, stuck.sending_deadline = Notification.State.PENDING, now, None
+        stuck.save(update_fields=["state", "due_at", "sending_deadline"])
+        log.warning("notification %s was stuck in sending; due again", stuck.pk)
+    return True
