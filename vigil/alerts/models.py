@@ -87,7 +87,8 @@ class Alert(models.Model):
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     dedup_key = models.CharField(max_length=255)
     # What groups this alert into an incident, by the integration's rule (see ingest.grouping_key).
-    grouping_key = models.CharField(max_length=255, blank=True)
+    # "alert:" or "group:" and a key of up to 255 characters.
+    grouping_key = models.CharField(max_length=270, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.FIRING)
     summary = models.CharField(max_length=1024)
     severity = models.CharField(max_length=4, default="sev3")

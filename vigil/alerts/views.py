@@ -5,7 +5,7 @@ import logging
 
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +17,9 @@ from .models import ChangeEvent, Integration
 
 log = logging.getLogger("vigil.alerts")
 
+# Only a database that cannot be reached is "retry later" (503, which every sender retries); any
+# other database error is a bug, and answering 503 to it would make senders retry forever.
+UNAVAILABLE = (OperationalError, InterfaceError)
 MAX_BODY = 512 * 1024  # PagerDuty's limit; Alertmanager and Grafana batches fit well within it
 PARSERS = {"alertmanager": alertmanager.parse, "grafana": grafana.parse, "generic": generic.parse}
 RETRY_AFTER_SECONDS = 5
@@ -65,7 +68,7 @@ def hook(request, kind, key):
         return JsonResponse({"detail": e.detail()}, status=422)
     try:
         result = ingest(integration, events)
-    except DatabaseError:
+    except UNAVAILABLE:
         # Alertmanager and Grafana retry on 5xx: the batch is not lost, and nothing was half-written.
         log.exception("ingest failed for integration %s", integration.pk)
         return _retry_later({"detail": "the database is unavailable; retry"}, 503)
@@ -118,7 +121,7 @@ def pagerduty_enqueue(request):
         return _pagerduty_invalid(e.pagerduty_errors)
     try:
         ingest(integration, events)
-    except DatabaseError:
+    except UNAVAILABLE:
         log.exception("ingest failed for integration %s", integration.pk)
         return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)
     return JsonResponse({"status": "success", "message": "Event processed", "dedup_key": events[0].dedup_key},
@@ -140,7 +143,7 @@ def pagerduty_change(request):
             service=integration.service, integration=integration, summary=change.summary, source=change.source,
             happened_at=change.timestamp or timezone.now(), details=change.custom_details, links=change.links,
         )
-    except DatabaseError:
+    except UNAVAILABLE:
         log.exception("change event failed for integration %s", integration.pk)
         return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)
     return JsonResponse({"status": "success", "message": "Change event processed"}, status=202)

@@ -57,7 +57,7 @@ class Incident(models.Model):
     # Kept by the alert pipeline: how many alerts joined, and the grouping key under which new
     # alerts join this incident while it is open.
     alert_count = models.PositiveIntegerField(default=0)
-    group_key = models.CharField(max_length=255, blank=True)
+    group_key = models.CharField(max_length=270, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -219,10 +219,6 @@ def test_any_content_type_gets_a_documented_answer(endpoints, endpoint, content_
     send(endpoints, endpoint, body, content_type=content_type)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ingest.grouping_key() makes 'alert:' + dedup_key, up to 261 characters, for columns of 255 "
-    "(Alert.grouping_key, Incident.group_key): PostgreSQL refuses it (DataError, answered 503 "
-    "'the database is unavailable; retry', so senders retry forever); SQLite stores it over length"))
 @pytest.mark.parametrize("length", [250, 255])
 def test_a_dedup_key_of_250_characters_is_accepted_on_every_database(endpoints, length):
     """PagerDuty takes dedup keys of up to 255 characters; so does Vigil's parser."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import DatabaseError
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -287,7 +287,7 @@ def test_a_failure_midway_writes_nothing_and_answers_503(personas, hook, monkeyp
     post, _ = hook("alertmanager")
 
     def broken(*args):
-        raise DatabaseError("disk I/O error")
+        raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(ingest_module, "_attach", broken)
     r = post(fixture("alertmanager/alertmanager-0.25-webhook-group-of-three.json"))
