@@ -88,7 +88,8 @@ if os.environ.get("PYTEST_VERSION"):
         DATABASES["default"] = database(os.environ["VIGIL_TEST_DATABASE_URL"])
     else:
         # A file, not pytest-django's in-memory default: the tests then run on what users run (WAL).
-        DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+        # One file per run, so that two runs side by side do not share (and delete) it.
+        DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
