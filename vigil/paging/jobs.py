@@ -30,7 +30,7 @@ def step_due_escalation(now=None):
     """Page the next level of one escalation whose time has come."""
     now = now or timezone.now()
     with transaction.atomic():
-        escalation = (Escalation.objects.select_for_update(skip_locked=True).select_related("incident__service")
+        escalation = (Escalation.objects.select_for_update(skip_locked=True, of=("self",)).select_related("incident__service")
                       .filter(active=True, next_step_at__lte=now).order_by("next_step_at").first())
         if escalation is None:
             return False
@@ -43,7 +43,7 @@ def deliver_due_notification(now=None):
     """Send one notification from the outbox; at least once, retried with backoff."""
     now = now or timezone.now()
     with transaction.atomic():
-        notification = (Notification.objects.select_for_update(skip_locked=True)
+        notification = (Notification.objects.select_for_update(skip_locked=True, of=("self",))
                         .select_related("incident__service", "user", "contact_method")
                         .filter(state=Notification.State.PENDING, due_at__lte=now).order_by("due_at").first())
         if notification is None:
