@@ -158,7 +158,8 @@ def test_a_responder_opens_acknowledges_and_resolves_an_incident(server, team_an
     assert page.locator("#incident-status").text_content() == "Resolved"
     assert page.get_by_role("button", name="Reopen").is_visible()
     assert page.get_by_role("button", name="Acknowledge").count() == 0
-    kinds = page.locator(".timeline .kind").all_text_contents()
+    # The paging engine adds its own entries (who was paged, deliveries) between these.
+    kinds = [k for k in page.locator(".timeline .kind").all_text_contents() if k in ("created", "acknowledged", "resolved")]
     assert kinds == ["created", "acknowledged", "resolved"]
     assert page.locator("#incident-title").text_content() == EVIL
 

@@ -110,8 +110,10 @@ def _fire(integration, events, now, result):
 COLUMNS = ["service_id", "integration_id", "dedup_key", "grouping_key", "status", "summary", "severity", "source",
            "labels", "annotations", "links", "details", "count", "first_seen", "last_seen", "started_at",
            "suppressed_by"]
-# On a repeat, take what the sender says now; the identity, counts and first sight stay.
-REFRESHED = ["summary", "severity", "source", "labels", "annotations", "links", "details", "last_seen"]
+# On a repeat, take what the sender says now; the identity, counts and first sight stay. Whether
+# it is silenced is decided again too: a silence that ended lets a still-firing alert page.
+REFRESHED = ["summary", "severity", "source", "labels", "annotations", "links", "details", "last_seen",
+             "suppressed_by"]
 RETURNED = ["id", "dedup_key", "grouping_key", "incident_id", "suppressed_by", "severity", "summary"]
 ROWS_PER_STATEMENT = 500  # 500 x 17 parameters stays far below SQLite's limit of 32,766
 

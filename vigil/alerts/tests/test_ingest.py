@@ -357,3 +357,31 @@ def test_a_generic_batch_and_its_resolution(personas, hook):
     assert Incident.objects.get().title == "Backup of db1 failed"
     post(fixture("generic/generic-resolved.json"))
     assert Alert.objects.get().status == "resolved"
+
+
+def test_a_still_firing_alert_pages_once_its_silence_has_ended(personas, hook):
+    post, _ = hook("alertmanager")
+    body = fixture("alertmanager/alertmanager-0.25-webhook-firing.json")
+    with time_machine.travel("2026-11-26 23:00:00Z", tick=False):
+        Silence.objects.create(service=personas.service, comment="deploy", ends_at=timezone.now() + timedelta(minutes=10),
+                               matchers=[{"name": "alertname", "op": "=", "value": "DiskFull"}])
+        post(body)
+    assert Incident.objects.count() == 0
+    with time_machine.travel("2026-11-26 23:15:00Z", tick=False):
+        post(body)
+    alert = Alert.objects.get()
+    assert alert.suppressed_by == "" and alert.incident is not None
+
+
+def test_an_alert_that_fires_again_is_silenced_by_a_silence_made_meanwhile(personas, hook):
+    post, _ = hook("alertmanager", grouping="dedup_key")
+    body = fixture("alertmanager/alertmanager-0.25-webhook-firing.json")
+    with time_machine.travel("2026-11-26 23:00:00Z", tick=False):
+        post(body)
+        post(resolved(body))
+    with time_machine.travel("2026-11-26 23:05:00Z", tick=False):
+        Silence.objects.create(service=personas.service, comment="known", ends_at=timezone.now() + timedelta(hours=1),
+                               matchers=[{"name": "alertname", "op": "=", "value": "DiskFull"}])
+        post(body)
+    assert Alert.objects.get().suppressed_by.startswith("silence:")
+    assert Incident.objects.get().status == "resolved"
