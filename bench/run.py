@@ -1,8 +1,10 @@
 """`make bench`: throughput and latency of GET /api/v1/incidents, and idle memory, of `vigil serve` and
-`vigil web --workers 2`, written to docs/benchmarks.md.
+`vigil web --workers 2`; then alerts in per second (bench/ingest.py). Written to docs/benchmarks.md.
 
-    python bench/run.py            # 3 s warm-up + 10 s measured per case; rewrites docs/benchmarks.md
-    python bench/run.py --quick    # 1 s runs, a fast check; prints only (unless --write)
+    python bench/run.py                # both benchmarks; each rewrites its own section of docs/benchmarks.md
+    python bench/run.py --only api     # GET /api/v1/incidents and memory only (3 s warm-up + 10 s per case)
+    python bench/run.py --only ingest  # ingestion only (2 s warm-up + 8 s per case; see bench/ingest.py)
+    python bench/run.py --quick        # short runs, a fast check; prints only (unless --write)
 
 Everything runs against a fresh SQLite data dir in a temporary folder, through the real CLI and the
 real HTTP API on 127.0.0.1, and every process started here is stopped again, also on error.
@@ -255,8 +257,8 @@ def section(results, machine, when, commit, gen, args):
         f"{machine['cpus']} CPUs. Per case a {args.warmup} s warm-up, then {args.duration} s measured.",
         f"- Data: a fresh SQLite data dir (WAL) with 1 team, 1 service and {INCIDENTS} incidents, created through the API; "
         "requests carry a site admin's bearer token. Default page size is 50.",
-        "- Servers: `vigil serve` = 1 gunicorn gthread worker process with 8 threads and the job loop beside it "
-        "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 8 threads each, no job loop "
+        "- Servers: `vigil serve` = 1 gunicorn gthread worker process with 4 threads and the job loop beside it "
+        "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 4 threads each, no job loop "
         "(scale-out mode, run beside `vigil worker`).",
         "",
         "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes | server CPU | load-gen CPU | other CPU |",
@@ -278,8 +280,8 @@ def section(results, machine, when, commit, gen, args):
         f"A run during which other processes used more than {OTHER_CPU_LIMIT:.0%} of a core is repeated, up to "
         f"{args.attempts} runs, and the least disturbed one is shown; before each run the benchmark waits for the "
         f"machine to go quiet (at most {args.quiet_wait:.0f} s over the whole benchmark). With 2 workers the server CPU cell also shows "
-        "each worker's share: gunicorn hands each keep-alive connection to whichever worker accepts it, so the 8 "
-        "connections can end up unevenly spread.",
+        "each worker's share: gunicorn hands each keep-alive connection to whichever worker accepts it, so the "
+        f"{args.connections} connections can end up unevenly spread.",
         "",
         "These figures move between runs (by a fifth or more on a shared virtual machine): compare a change by "
         "running `make bench` before and after it on the same machine, not against the table alone.",
@@ -316,6 +318,7 @@ def parse_args(argv):
     p.add_argument("--quiet-wait", type=float, default=120,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
+    p.add_argument("--only", choices=["api", "ingest"], help="run one of the two benchmarks (default: both)")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
@@ -339,6 +342,17 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # A SIGTERM to the benchmark unwinds through the finally blocks that stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.only != "ingest":
+        main_api(args)
+    if args.only != "api":
+        import ingest
+
+        say("")
+        ingest.main([flag for flag, on in [("--quick", args.quick), ("--write", args.write), ("--no-write", args.no_write),
+                                           ("--keep", args.keep)] if on])
+
+
+def main_api(args):
 
     machine, when, commit = report.machine(), report.utc_now(), report.git_commit(REPO)
     say(f"Vigil benchmark: GET /api/v1/incidents and idle memory ({'quick' if args.quick else 'full'} run)")
