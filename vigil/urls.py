@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("vigil.incidents.urls")),
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),
+    path("", include("vigil.oncall.urls")),
 ]
