@@ -244,7 +244,9 @@ class Alertmanager:
 
 @pytest.fixture
 def alertmanager(tmp_path):
-    """alertmanager(config) -> a running Alertmanager with that config (a dict); stopped after the test."""
+    """alertmanager(config) -> a running Alertmanager with that config (a dict); stopped after the test.
+    Ask for it before `vigil`, so that a missing binary is found before a server is started."""
+    need_binary(Alertmanager.BINARY)
     started = []
 
     def start(config):

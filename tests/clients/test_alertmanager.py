@@ -40,7 +40,7 @@ def route(receiver):
     }
 
 
-def test_alertmanager_webhook_opens_an_incident_and_its_resolution_resolves_it(vigil, alertmanager):
+def test_alertmanager_webhook_opens_an_incident_and_its_resolution_resolves_it(alertmanager, vigil):
     service = vigil.service("Orders DB (Alertmanager webhook)")
     sid = service["id"]
     hook = vigil.integration(sid, "alertmanager", "Alertmanager")
@@ -97,7 +97,7 @@ def test_alertmanager_webhook_opens_an_incident_and_its_resolution_resolves_it(v
     assert len(vigil.incidents(sid)) == 1
 
 
-def test_alertmanager_pagerduty_receiver_pointed_at_vigil_opens_and_resolves_an_incident(vigil, alertmanager):
+def test_alertmanager_pagerduty_receiver_pointed_at_vigil_opens_and_resolves_an_incident(alertmanager, vigil):
     service = vigil.service("Payments API (Alertmanager as a PagerDuty client)")
     sid = service["id"]
     pd = vigil.integration(sid, "pagerduty", "Alertmanager via Events API v2")
