@@ -153,7 +153,8 @@ class LayerForm(forms.Form):
         unit, count = parse_rotation(layer.rotation)
         kind = layer.rotation if layer.rotation in ("daily", "weekly") else unit
         return {
-            "name": layer.name, "start": naive_local(layer.start, tz), "rotation": kind, "every": count,
+            "name": layer.name, "start": naive_local(layer.start, tz), "rotation": kind,
+            "every": count if kind in ("hours", "days") else 1,
             "handoff_time": layer.handoff_time,
             "participants": "\n".join(u.email for u in layer.participant_users()),
             "restrict_days": [str(d) for d in layer.restrict_days],

@@ -99,7 +99,8 @@ def _detail_context(request, schedule, override_form=None):
     first_day = now.astimezone(tz).date()
     start = local_instant(first_day, dt.time(0), tz)
     end = local_instant(first_day + dt.timedelta(days=days), dt.time(0), tz)
-    shifts = schedule_shifts(schedule, start, end)
+    # A week more than shown, so that the last shift listed is whole (and taken whole).
+    shifts = schedule_shifts(schedule, start, end + dt.timedelta(days=7))
     candidates = on_call_candidates(schedule.team_id).order_by("name", "email")
     layers = list(schedule.layers.all())
     people = {u.pk: u for layer in layers for u in layer.participant_users()}
@@ -113,12 +114,12 @@ def _detail_context(request, schedule, override_form=None):
     upcoming = [
         {"shift": s, "who": names.get(s.user_id, "?"), "mine": s.user_id == user.pk,
          "now": s.start <= now < s.end, "colour": colour_of(s.user_id)}
-        for s in shifts if s.end > now
+        for s in shifts if s.end > now and s.start < end
     ]
     more_shifts = max(len(upcoming) - MAX_LISTED_SHIFTS, 0)
     can_respond = has_role(user, schedule.team_id, Role.RESPONDER)
     others = candidates.exclude(pk=user.pk)
-    current = next((s for s in shifts if s.start <= now < s.end), None)
+    current = next((s for s in shifts if s.start <= now < s.end), None)  # its end, even if next week
     return {
         "schedule": schedule,
         "on_call": oncall_users(schedule, now),
