@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-postgres test-browser bench install clean
+.PHONY: run test test-postgres test-browser test-clients bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-postgres: $(STAMP)
 # Playwright drives Debian's Chromium (/usr/bin/chromium) against a real `vigil serve`.
 test-browser: $(STAMP)
 	$(BIN)/pytest -q -m browser
+
+# Real clients (Debian's Alertmanager, PyPI pdpyras and pagerduty) against a real `vigil serve`.
+test-clients: $(STAMP)
+	$(BIN)/pytest -q -m clients tests/clients
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

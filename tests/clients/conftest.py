@@ -24,26 +24,9 @@ from pathlib import Path
 
 import pytest
 
-MARKER = "clients: drives real clients (Debian's Alertmanager, PyPI pdpyras/pagerduty) against a real `vigil serve`"
 VIGIL = str(Path(sys.executable).parent / "vigil")
 ADMIN, PASSWORD = "clients@vigil.test", "real clients, real server"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", MARKER)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Leave these tests out unless `-m` names the marker (until pyproject's addopts does it)."""
-    if "clients" in (config.option.markexpr or ""):
-        return
-    kept, dropped = [], []
-    for item in items:
-        (dropped if item.get_closest_marker("clients") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
 
 
 def missing(what):
