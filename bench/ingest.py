@@ -574,7 +574,7 @@ def section(results, am_results, machine, when, commit, args, info):
         case = r["case"]
         am = am_by.get((case.name, r["connections"])) if case.kind == "alertmanager" else None
         ratio = f"{r['aps'] / am['aps']:.2f}" if am and am["aps"] else "—"
-        unit = "events" if case.per_request == 1 else "alerts"
+        unit = "event" if case.per_request == 1 else "alerts"
         committed = (f"{r['rows']:,} rows = {'accepted' if case.unique else 'distinct'} ✓" if r["check"]
                      else f"**{r['rows']:,} rows, expected {r['expected']:,}**")
         committed += f"; {r['extra']:,} incident{'s' if r['extra'] != 1 else ''}"
@@ -590,7 +590,7 @@ def section(results, am_results, machine, when, commit, args, info):
         lines.append(
             f"| Alertmanager {info.get('am_version', '').split(' ')[0]} | in memory | {case.name} ({BATCH} alerts/request) | "
             f"{r['connections']} | **{fmt_rate(r['aps'])}** | {fmt_rate(r['rps'])} | {r['p50']:.1f} | {r['p99']:.1f} | "
-            f"{r['non_2xx']} | {committed} | 1 | {pct(r, 'server_cpu')} | — | {pct(r, 'client_cpu')} | {pct(r, 'other_cpu')} |")
+            f"{r['non_2xx']} | {committed} | — | {pct(r, 'server_cpu')} | — | {pct(r, 'client_cpu')} | {pct(r, 'other_cpu')} |")
 
     lines += ["", "Targets of issue 3 (for `vigil serve` on SQLite, the one-machine default), in this run:", ""]
     lines += targets_lines(results, am_by)

@@ -4,7 +4,7 @@ Vigil's WSGI application (what gunicorn calls, without the HTTP server), under c
     python bench/profile_ingest.py                    # SQLite in a temporary data dir
     python bench/profile_ingest.py --requests 300 --top 40
     python bench/profile_ingest.py --pg               # a PostgreSQL database of its own, dropped after
-    python bench/profile_ingest.py --case pd-new      # one case only (am-new, am-repeat, pd-new)
+    python bench/profile_ingest.py --case pd-new      # one case only (am-new, am-repeat, pd-group, pd-new)
 
 Prints, per case: the in-process rate on one core without and with the profiler, the time per request
 by layer (parse, key lookup, ingest and its steps, the rest of Django), the SQL statements per request
@@ -16,6 +16,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import shutil
 import sys
 import tempfile
@@ -33,7 +34,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=200, help="requests per case (after 20 warm-up requests)")
     p.add_argument("--top", type=int, default=25)
-    p.add_argument("--case", choices=["am-new", "am-repeat", "pd-new"], action="append")
+    p.add_argument("--case", choices=["am-new", "am-repeat", "pd-group", "pd-new"], action="append")
     p.add_argument("--pg", action="store_true", help="PostgreSQL (a database created and dropped here)")
     p.add_argument("--pg-url", default=os.environ.get("VIGIL_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     p.add_argument("--sql", action="store_true", help="print the SQL of one request of each case")
@@ -96,7 +97,6 @@ def run(args, tmp):
     django.setup()
     from django.core.management import call_command
     from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
 
     import ingest as bench
     from vigil.accounts.models import Team
@@ -152,12 +152,12 @@ def run(args, tmp):
     ingest_module.incident_actions = _Proxy(incident_actions, do_create_incident=_timed(
         timers, "ingest.do_create_incident", incident_actions_create))
 
-    cases = args.case or ["am-new", "am-repeat", "pd-new"]
+    cases = args.case or ["am-new", "am-repeat", "pd-group", "pd-new"]
     n = args.requests
     for name in cases:
-        service, key = make("pagerduty" if name == "pd-new" else "alertmanager", name)
-        if name == "pd-new":
-            path, template, per = "/v2/enqueue", bench.pd_body(0, key), 1
+        service, key = make("pagerduty" if name.startswith("pd-") else "alertmanager", name)
+        if name.startswith("pd-"):
+            path, template, per = "/v2/enqueue", bench.pd_body(0, key, group=name == "pd-group"), 1
         else:
             path, template, per = f"/hooks/alertmanager/{key}", bench.am_webhook_body(0), bench.BATCH
         bodies = bench.Bodies([template], unique=name != "am-repeat")
@@ -178,12 +178,53 @@ def run(args, tmp):
         rest = wall - timers.total.get("parse", 0) - timers.total.get("for_key", 0) - timers.total.get("ingest", 0)
         print(f"  {'(Django, view, response)':<28} {1000 * rest / n:7.2f} ms  {100 * rest / wall:5.1f} %")
 
-        with CaptureQueriesContext(connection) as queries:
-            post(path, bodies.take(0))
-        print(f"SQL statements in one request: {len(queries.captured_queries)}")
+        # The statements, timed around the driver's execute (the database's work and the driver's; the ORM's
+        # building of the SQL happens before, outside this time). Commits go through the connection, not here.
+        m = min(n, 50)
+        by_statement = defaultdict(lambda: [0, 0.0])
+        last = []
+
+        def timed_execute(execute, sql, params, many, context):
+            t0 = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent = time.perf_counter() - t0
+                key = re.sub(r'"s\d+_x\d+"', '"<savepoint>"', " ".join(sql.split()[:3]))[:70]
+                by_statement[key][0] += 1
+                by_statement[key][1] += spent
+                last.append((spent, sql, params, many))
+
+        commit_time = [0.0]
+        original_commit = connection.commit
+        connection_commit_timed = _timed_commit(connection, commit_time)
+        with connection.execute_wrapper(timed_execute):
+            t0 = time.perf_counter()
+            try:
+                for _ in range(m):
+                    del last[:]
+                    post(path, bodies.take(0))
+            finally:
+                connection_commit_timed()
+            wall_q = time.perf_counter() - t0
+        del original_commit
+        statements = sum(c for c, _ in by_statement.values())
+        sql_total = sum(t for _, t in by_statement.values())
+        print(f"SQL per request: {statements / m:.1f} statements, {1000 * sql_total / m:.2f} ms in execute + "
+              f"{1000 * commit_time[0] / m:.2f} ms in COMMIT, of {1000 * wall_q / m:.2f} ms per request:")
+        for key, (count, total) in sorted(by_statement.items(), key=lambda kv: -kv[1][1]):
+            print(f"  {count / m:5.1f} x {1000 * total / m:6.3f} ms  {key}")
         if args.sql:
-            for q in queries.captured_queries:
-                print(f"  {q['time']}s  {q['sql'][:220]}")
+            for _, sql, _, _ in last:
+                print(f"    {sql[:240]}")
+        spent, sql, params, many = max(last, key=lambda q: q[0])
+        if sql.lstrip().upper().startswith("SELECT") and not many:
+            explain = "EXPLAIN QUERY PLAN " if engine == "sqlite" else "EXPLAIN "
+            with connection.cursor() as cursor:
+                cursor.execute(explain + sql, params)
+                plan = [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+            print(f"slowest statement of the last request ({1000 * spent:.2f} ms): {sql[:160]} ...")
+            print("  plan: " + "\n        ".join(line[:200] for line in plan))
 
         profile = cProfile.Profile()
         t0 = time.perf_counter()
@@ -193,7 +234,7 @@ def run(args, tmp):
         profile.disable()
         wall_p = time.perf_counter() - t0
         print(f"under cProfile: {n * per / wall_p:,.0f} alerts/s")
-        for order in ("tottime", "cumulative"):
+        for order in ("tottime", "cumulative") if args.top > 0 else ():
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order)
             stats.print_stats(args.top)
@@ -202,6 +243,35 @@ def run(args, tmp):
             print(text[text.index("   ncalls"):].rstrip())
         reset_queries()
         print(f"rows: {Alert.objects.filter(service=service).count():,} alerts")
+
+    if engine == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, last_autoanalyze FROM pg_stat_user_tables "
+                           "WHERE relname = 'alerts_alert'")
+            ins, upd, hot, analyzed = cursor.fetchone()
+        print(f"\nalerts_alert in pg_stat_user_tables: {ins:,} inserted, {upd:,} updated, of which {hot:,} HOT "
+              f"(heap-only: no index entries written); last autoanalyze {analyzed}")
+
+
+def _timed_commit(connection, total):
+    """Time the transaction commits on the connection (SQLite's WAL write, PostgreSQL's WAL flush); returns undo."""
+    inner = connection.connection if connection.connection is not None else None
+    original = connection._commit
+
+    def timed():
+        t0 = time.perf_counter()
+        try:
+            return original()
+        finally:
+            total[0] += time.perf_counter() - t0
+
+    connection._commit = timed
+    del inner
+
+    def undo():
+        connection._commit = original
+
+    return undo
 
 
 def _timed(timers, label, fn):
