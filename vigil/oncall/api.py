@@ -202,10 +202,20 @@ def parse_instant(field, value, default=None):
     return aware(field, parsed)
 
 
+# Far enough for any rotation; near datetime's limits, the day arithmetic would overflow.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=dt.timezone.utc), datetime(2200, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def aware(field, value):
     if value.tzinfo is None or value.utcoffset() is None:
         invalid(field, "needs a UTC offset, e.g. 2026-03-02T09:00:00+00:00 or ...Z")
-    return value.astimezone(dt.timezone.utc)
+    try:
+        value = value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        value = None
+    if value is None or not EARLIEST <= value < LATEST:
+        invalid(field, "must be between 1970 and 2200")
+    return value
 
 
 def check_time_zone(value):

@@ -265,3 +265,20 @@ def test_the_api_shifts_agree_with_schedule_shifts(personas, api, schedule):
     expected = schedule_shifts(schedule, start, end)
     assert [(i["user_id"], i["start"], i["end"]) for i in items] == [
         (s.user_id, s.start.isoformat().replace("+00:00", "Z"), s.end.isoformat().replace("+00:00", "Z")) for s in expected]
+
+
+@pytest.mark.parametrize("path, query, field", [
+    ("oncall", {"at": "9999-12-31T23:59:59Z"}, "at"),
+    ("oncall", {"at": "0001-01-01T00:00:00+01:00"}, "at"),
+    ("shifts", {"start": "9999-12-01T00:00:00Z", "end": "9999-12-31T23:59:59Z"}, "start"),
+])
+def test_instants_near_the_end_of_time_are_refused_not_crashed_on(personas, api, schedule, path, query, field):
+    r = api(personas.viewer).get(f"/api/v1/schedules/{schedule.pk}/{path}", **query)
+    assert r.status_code == 422 and fields(r) == {field}
+
+
+def test_a_layer_starting_in_the_year_9999_is_refused(personas, api):
+    payload = body(personas)
+    payload["layers"][0]["start"] = "9999-12-31T00:00:00Z"
+    r = api(personas.admin).post("/api/v1/schedules", payload)
+    assert r.status_code == 422 and fields(r) == {"layers.0.start"}
