@@ -11,10 +11,25 @@ from .models import MAX_ROTATION_DAYS, MAX_ROTATION_HOURS, WEEKDAYS, Schedule, f
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input, read in the active time zone (the views activate the schedule's)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT)
+    input_formats = [LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+    def to_python(self, value):
+        try:
+            result = super().to_python(value)
+        except OverflowError:
+            result = None
+        # Near datetime's limits the day arithmetic of the shifts would overflow.
+        if result is not None and not dt.datetime(1970, 1, 2, tzinfo=dt.timezone.utc) <= result < dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc):
+            raise forms.ValidationError("Choose a date between 1970 and 2200.")
+        return result
+
+
 def local_datetime_field(**kwargs):
-    return forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
-        input_formats=[LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"], **kwargs)
+    return LocalDateTimeField(**kwargs)
 
 
 def time_field(**kwargs):

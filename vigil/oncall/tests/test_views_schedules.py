@@ -238,3 +238,14 @@ def test_the_tokens_page_makes_and_switches_off_the_personal_feed(personas, clie
     assert feed.hint in html and url not in html and "Switch the feed off" in html
     client.post("/account/calendar/", {"delete": "1"})
     assert not UserCalendar.objects.exists()
+
+
+def test_dates_near_the_end_of_time_are_refused_in_the_forms(personas, client, schedule, frozen):
+    client.force_login(personas.responder)
+    r = client.post(f"/schedules/{schedule.pk}/overrides/", {
+        "user": personas.responder.pk, "start": "9999-12-31T10:00", "end": "9999-12-31T14:00"})
+    assert r.status_code == 422 and "between 1970 and 2200" in r.content.decode()
+    client.force_login(personas.admin)
+    r = client.post("/schedules/new/", {"team": personas.team.pk, **layer_post(personas, **{"layers-0-start": "0001-01-01T00:00"})})
+    assert r.status_code == 200 and "between 1970 and 2200" in r.content.decode()
+    assert not Override.objects.exists() and Schedule.objects.count() == 1
