@@ -197,7 +197,7 @@ def _attach(integration, rows, now, window_start, result):
     for incident in Incident.objects.filter(pk__in=list(joined)):
         group = joined[incident.pk]
         incident.add_entry(
-            TimelineEntry.Kind.ALERT_FIRED, actor=None, at=now,
+            TimelineEntry.Kind.ALERT_FIRED, actor=None,
             body=_summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} fired", group),
             data={"alert_ids": [r["id"] for r in group][:100], "integration": integration.pk},
         )

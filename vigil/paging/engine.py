@@ -88,6 +88,9 @@ def run_step(escalation, now):
         index = escalation.level
         level = levels[index]
         users, missing = resolve_targets(level.get("targets", []), incident, now)
+        # Someone on call with no way to be reached counts as nobody: the next level must not wait.
+        missing += [f"no way to reach {u}: no contact method" for u in users if not ways_to_reach(u)]
+        users = [u for u in users if ways_to_reach(u)]
         if users:
             break
         more = _advance(escalation)
@@ -173,11 +176,7 @@ def page(incident, escalation, users, reason, key, now):
     on the timeline. The idempotency keys make a repeat of the same step a no-op."""
     rows, reached, unreachable = [], [], []
     for user in users:
-        methods = [(r.contact_method, r.delay_seconds) for r in user.notification_rules.select_related("contact_method")]
-        if not methods:
-            methods = [(m, 0) for m in user.contact_methods.all()]
-        if not methods and settings.SMTP_URL:
-            methods = [(None, 0)]  # the account's own email address
+        methods = ways_to_reach(user)
         if not methods:
             unreachable.append(str(user))
             continue
@@ -190,11 +189,27 @@ def page(incident, escalation, users, reason, key, now):
             ))
         reached.append(f"{user} ({', '.join(_method_name(m, d) for m, d in methods)})")
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    body = f"Paged {reason}: {'; '.join(reached) or 'nobody'}"
-    if unreachable:
-        body += f". No way to reach {', '.join(unreachable)}: add a contact method."
+    if reached:
+        body = f"Paged {reason}: {'; '.join(reached)}."
+        if unreachable:
+            body += f" No way to reach {', '.join(unreachable)}: add a contact method."
+    else:
+        body = f"Could not page {reason}: no way to reach {', '.join(unreachable)} (add a contact method)."
     incident.add_entry(TimelineEntry.Kind.PAGED, actor=None, at=now, body=body,
                        data={"reason": reason, "users": [u.pk for u in users]})
+
+
+def ways_to_reach(user):
+    """[(contact method or None for the account's email, delay in seconds)], by the user's rules,
+    else all their methods at once, else their account's email when email is set up."""
+    if not hasattr(user, "_ways_to_reach"):
+        methods = [(r.contact_method, r.delay_seconds) for r in user.notification_rules.select_related("contact_method")]
+        if not methods:
+            methods = [(m, 0) for m in user.contact_methods.all()]
+        if not methods and settings.SMTP_URL:
+            methods = [(None, 0)]
+        user._ways_to_reach = methods
+    return user._ways_to_reach
 
 
 def _method_name(method, delay):

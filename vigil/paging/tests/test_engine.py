@@ -159,3 +159,12 @@ def test_running_a_step_again_puts_nothing_twice_in_the_outbox(personas, inciden
         Escalation.objects.filter(pk=escalation.pk).update(level=0, next_step_at=timezone.now())
         steps()
     assert Notification.objects.filter(incident=incident).count() == 1
+
+
+def test_someone_on_call_with_no_way_to_reach_them_falls_through_at_once(personas, policy, webhooks):
+    ContactMethod.objects.filter(user=personas.responder).delete()
+    with at(0):
+        incident = actions.do_create_incident(personas.service, actor=None, title="x", severity="sev2")
+        steps()
+    assert paged(incident) == [("admin@ops.test", "level 2")]
+    assert incident.timeline.filter(body__contains="no way to reach Rita Responder").exists()

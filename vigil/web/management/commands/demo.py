@@ -1,5 +1,6 @@
 """A realistic demo organisation, so that a first `make run` shows Vigil at work."""
 
+import datetime as dt
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -15,7 +16,8 @@ from vigil.catalog.actions import do_create_service
 from vigil.catalog.models import HostingProvider
 from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
-from vigil.oncall.models import EscalationPolicy
+from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedule
+from vigil.paging.actions import do_create_policy
 
 ADMIN_EMAIL = "admin@example.com"
 PASSWORD = "vigil-demo"
@@ -62,7 +64,19 @@ class Command(BaseCommand):
         for name, url, email, phone in PROVIDERS:
             HostingProvider.objects.get_or_create(name=name, defaults={
                 "support_url": url, "support_email": email, "support_phone": phone})
-        policy = EscalationPolicy.objects.create(team=platform, name="Platform default", repeat=1)
+        now = timezone.now()
+        # Alice and Bob take weekly turns from Monday 09:00 Paris time; Avery covers nights.
+        monday = (now - timedelta(days=now.weekday() + 7)).replace(hour=8, minute=0, second=0, microsecond=0)
+        schedule, _ = do_create_schedule(platform, actor=admin, name="Platform primary", time_zone="Europe/Paris", layers=[
+            LayerSpec(name="Weekly", start=monday, rotation="weekly", handoff_time=dt.time(9, 0),
+                      participants=[people["alice"], people["bob"]]),
+        ])
+        do_create_override(schedule, actor=admin, user=people["bob"], start=now + timedelta(days=2),
+                           end=now + timedelta(days=2, hours=8))
+        policy = do_create_policy(platform, actor=admin, name="Platform default", repeat=1, levels=[
+            {"delay_seconds": 300, "targets": [{"type": "schedule", "id": schedule.pk}]},
+            {"delay_seconds": 600, "targets": [{"type": "team", "id": platform.pk}]},
+        ])
         shop = do_create_service(platform, actor=admin, name="Acme Shop", description="Storefront and checkout for Acme Ltd.",
                                  hosting_provider="Hetzner", escalation_policy_id=policy.pk, monthly_approved_hours=12)
         api = do_create_service(platform, actor=admin, name="Globex Partner API", description="REST API used by Globex's mobile apps.",
@@ -70,7 +84,6 @@ class Command(BaseCommand):
         warehouse = do_create_service(data, actor=admin, name="Initech Warehouse", description="Nightly ETL and reporting.",
                                       hosting_provider="DigitalOcean", monthly_approved_hours=4)
 
-        now = timezone.now()
         alice, bob = people["alice"], people["bob"]
         story = [
             (shop, "Checkout returns 502 for card payments", "sev1", ["acknowledge"], alice, 12),
