@@ -612,6 +612,9 @@ def section(results, am_results, machine, when, commit, args, info):
         "a crash of Vigil, not necessarily of the machine; PostgreSQL as configured above); Alertmanager answers once "
         "the alerts are in memory. These figures move between runs on a shared virtual machine: compare changes by "
         "running the benchmark before and after on the same machine.",
+        "",
+        "Where the time goes inside a request (per layer, per SQL statement, cProfile): "
+        "`python bench/profile_ingest.py [--pg]`, which runs the same bodies in-process through Vigil's WSGI application.",
     ]
     return "\n".join(lines) + "\n"
 
