@@ -10,13 +10,15 @@ Idempotent: the same batch again only moves `last_seen` (and the summary, labels
 latest the sender said).
 """
 
+import contextlib
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from vigil.incidents import actions as incident_actions
@@ -25,6 +27,8 @@ from vigil.incidents.models import OPEN_STATUSES, Incident, Status, TimelineEntr
 from .models import Alert, Integration, MaintenanceWindow, Silence
 
 SEVERITY_ORDER = ["sev1", "sev2", "sev3", "sev4"]
+# Writing the integration's row on every request would serialise a sender's requests on it.
+LAST_RECEIVED_PRECISION = timedelta(seconds=10)
 
 
 @dataclass
@@ -55,15 +59,30 @@ def ingest(integration, events, *, now=None):
     triggers = [e for e in latest.values() if e.action == "trigger" and e.status == "firing"]
     resolves = [e for e in latest.values() if e.status == "resolved" or e.action == "resolve"]
     acks = [e for e in latest.values() if e.action == "acknowledge"]
-    with transaction.atomic():
+    with _one_writer(), transaction.atomic():
         if triggers:
             _fire(integration, triggers, now, result)
         if resolves:
             _resolve(integration, resolves, now, result)
         if acks:
             _acknowledge(integration, acks)
-        Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
+        if integration.last_received_at is None or now - integration.last_received_at > LAST_RECEIVED_PRECISION:
+            Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
     return result
+
+
+_sqlite_writer = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_writer():
+    """On SQLite, ingest transactions of this process queue on a lock instead of on SQLite's busy
+    handler, which sleeps between retries (it made p99 seconds long with 4 senders)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with _sqlite_writer:
+        yield
 
 
 def _suppression(service, now):
@@ -87,14 +106,15 @@ def _fire(integration, events, now, result):
     window_start = now - timedelta(seconds=integration.group_window_seconds)
 
     # An alert resolved within the window fires again as the same alert (the newest such row).
-    known = (Alert.objects.filter(service=service, dedup_key__in=[e.dedup_key for e in events])
-             .filter(Q(status=Alert.Status.FIRING) | Q(resolved_at__gte=window_start))
-             .values_list("id", "dedup_key", "status").order_by("id"))
+    # Filtered here rather than in SQL: with no ORDER BY and no OR the query stays on the
+    # (service, dedup_key) index instead of scanning the service's alerts.
+    known = (Alert.objects.filter(service=service, dedup_key__in=[e.dedup_key for e in events]).order_by()
+             .values_list("id", "dedup_key", "status", "resolved_at"))
     firing_now, recent = set(), {}
-    for pk, key, status in known:
+    for pk, key, status, resolved_at in known:
         if status == Alert.Status.FIRING:
             firing_now.add(key)
-        else:
+        elif resolved_at >= window_start and pk > recent.get(key, 0):
             recent[key] = pk
     again = [pk for key, pk in recent.items() if key not in firing_now]
     if again:
@@ -124,8 +144,14 @@ def _upsert(integration, events, now, why):
     quote = ops.quote_name
     stamp = ops.adapt_datetimefield_value(now)
 
+    encoded = {}
+
     def as_json(value):
-        return ops.adapt_json_value(value, DjangoJSONEncoder)
+        # Senders repeat one context dict for a whole batch: encode it once. (The ids are stable:
+        # every event is alive until the statement ran.)
+        if id(value) not in encoded:
+            encoded[id(value)] = ops.adapt_json_value(value, DjangoJSONEncoder)
+        return encoded[id(value)]
 
     values = [
         (integration.service_id, integration.pk, e.dedup_key, grouping_key(integration, e), "firing",

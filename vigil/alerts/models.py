@@ -116,7 +116,8 @@ class Alert(models.Model):
         ]
         indexes = [
             models.Index(fields=["service", "dedup_key"]),
-            models.Index(fields=["service", "status", "-last_seen"]),
+            # Not on last_seen: every repeat moves it, and PostgreSQL would rewrite the index each time.
+            models.Index(fields=["service", "status"]),
             models.Index(fields=["incident", "status"]),
             models.Index(fields=["service", "grouping_key"]),
         ]
