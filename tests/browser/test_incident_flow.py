@@ -4,91 +4,29 @@ real `vigil serve` with its own data dir. Run with `pytest -m browser`.
 Set VIGIL_SCREENSHOT_DIR to keep the 375px-wide screenshot of the incident page.
 """
 
-import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from vigil.testing import VigilServer
+
 pytestmark = pytest.mark.browser
 
-VIGIL = str(Path(sys.executable).parent / "vigil")
 CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "night@vigil.test", "night-owl-on-call"
 EVIL = "<script>alert(1)</script>"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data_dir):
-        # The server must not see pytest's variables: with them, settings switch to the test database.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "DATABASE_URL", "PYTEST"))}
-        self.env["VIGIL_DATA_DIR"] = str(data_dir)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env["VIGIL_BASE_URL"] = self.base
-        self.log = data_dir / "serve.log"
-        self.process = None
-
-    def cli(self, *args):
-        return subprocess.run([VIGIL, *args], env=self.env, capture_output=True, text=True, check=True, timeout=120)
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [VIGIL, "serve", "--port", str(self.port)], env=self.env, start_new_session=True,
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                with urllib.request.urlopen(self.base + "/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("vigil serve did not become ready:\n" + self.log.read_text())
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def api(self, method, path, token, body=None):
-        req = urllib.request.Request(
-            self.base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
 
 
 @pytest.fixture
 def server(tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = Server(tmp_path)
+    s = VigilServer(tmp_path)
     s.cli("migrate", "--verbosity", "0")
     s.cli("createuser", EMAIL, "--name", "Nora Night", "--password", PASSWORD, "--admin")
-    s.token = s.cli("token", "create", "--user", EMAIL).stdout.strip().splitlines()[-1]
+    s.api_token = s.token(EMAIL)
     s.start()
     yield s
     s.stop()
@@ -96,8 +34,11 @@ def server(tmp_path):
 
 @pytest.fixture
 def team_and_service(server):
-    team = server.api("POST", "/api/v1/teams", server.token, {"name": "Night Ops"})
-    return server.api("POST", "/api/v1/services", server.token, {"name": "Acme Shop", "team_id": team["id"]})
+    status, team = server.request("POST", "/api/v1/teams", server.api_token, {"name": "Night Ops"})
+    assert status == 201, team
+    status, service = server.request("POST", "/api/v1/services", server.api_token, {"name": "Acme Shop", "team_id": team["id"]})
+    assert status == 201, service
+    return service
 
 
 @pytest.fixture
