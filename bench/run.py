@@ -1,9 +1,11 @@
 """`make bench`: throughput and latency of GET /api/v1/incidents, and idle memory, of `vigil serve` and
-`vigil web --workers 2`; then alerts in per second (bench/ingest.py). Written to docs/benchmarks.md.
+`vigil web --workers 2`; then alerts in per second (bench/ingest.py); then alert-in to page-received latency
+and the engine's tick (bench/paging.py). Written to docs/benchmarks.md.
 
-    python bench/run.py                # both benchmarks; each rewrites its own section of docs/benchmarks.md
+    python bench/run.py                # all three benchmarks; each rewrites its own section of docs/benchmarks.md
     python bench/run.py --only api     # GET /api/v1/incidents and memory only (3 s warm-up + 10 s per case)
     python bench/run.py --only ingest  # ingestion only (2 s warm-up + 8 s per case; see bench/ingest.py)
+    python bench/run.py --only paging  # paging latency and engine tick only (see bench/paging.py)
     python bench/run.py --quick        # short runs, a fast check; prints only (unless --write)
 
 Everything runs against a fresh SQLite data dir in a temporary folder, through the real CLI and the
@@ -318,7 +320,7 @@ def parse_args(argv):
     p.add_argument("--quiet-wait", type=float, default=120,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
-    p.add_argument("--only", choices=["api", "ingest"], help="run one of the two benchmarks (default: both)")
+    p.add_argument("--only", choices=["api", "ingest", "paging"], help="run one of the benchmarks (default: all)")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
@@ -342,14 +344,20 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     # A SIGTERM to the benchmark unwinds through the finally blocks that stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    if args.only != "ingest":
+    flags = [flag for flag, on in [("--quick", args.quick), ("--write", args.write), ("--no-write", args.no_write),
+                                   ("--keep", args.keep)] if on]
+    if args.only in (None, "api"):
         main_api(args)
-    if args.only != "api":
+    if args.only in (None, "ingest"):
         import ingest
 
         say("")
-        ingest.main([flag for flag, on in [("--quick", args.quick), ("--write", args.write), ("--no-write", args.no_write),
-                                           ("--keep", args.keep)] if on])
+        ingest.main(flags)
+    if args.only in (None, "paging"):
+        import paging
+
+        say("")
+        paging.main(flags)
 
 
 def main_api(args):
