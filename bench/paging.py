@@ -33,6 +33,7 @@ import json
 import math
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -344,6 +345,7 @@ def run_rate(target, receiver, rate, args):
     pids = target.pids()
     backends = target.db.backend_pids() if isinstance(target.db, Postgres) else []
     cpu0, db0, busy0 = proc_cpu(pids), proc_cpu(backends), common.machine_busy_seconds()
+    self0 = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     o = offer(target.port, path, tag, rate, args.duration)
     sending = time.perf_counter() - began
@@ -353,6 +355,7 @@ def run_rate(target, receiver, rate, args):
         time.sleep(0.05)
     drained = time.perf_counter() - began
     cpu1, db1, busy = proc_cpu(pids), proc_cpu(backends), common.machine_busy_seconds() - busy0
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
     time.sleep(1.0)  # a late duplicate would show up here
 
     with receiver.lock:
@@ -377,7 +380,8 @@ def run_rate(target, receiver, rate, args):
     }
     span = r["last_page"] - r["first_send"]
     r["throughput"] = r["paged"] / span if span > 0 else float("nan")
-    r["other_cpu"] = max(0.0, busy - r["server_cpu"] - r["db_cpu"])  # the bench process (senders, receiver) is in here
+    r["bench_cpu"] = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)  # senders and receiver
+    r["other_cpu"] = max(0.0, busy - r["server_cpu"] - r["db_cpu"] - r["bench_cpu"])
     r["stages"] = stages(target.rows, service_id, {t: o["sent"][t][1] for t in accepted}, receiver)
     r["all_paged"] = r["paged"] == r["accepted"] and r["duplicates"] == 0 and r["incidents"] == r["accepted"]
     say(f"    sent {r['sent']} of {r['offered']}, accepted {r['accepted']} (answers {dict(statuses)}"
@@ -386,7 +390,8 @@ def run_rate(target, receiver, rate, args):
     say(f"    pages: {r['paged']} of {r['accepted']} arrived ({r['duplicates']} duplicates), {r['incidents']} incidents; "
         f"latency p50 {r['p50']:.0f} ms, p90 {r['p90']:.0f} ms, p99 {r['p99']:.0f} ms, max {r['max']:.0f} ms; "
         f"last page {r['last_page']:.1f} s after the first send ({r['throughput']:.0f} pages/s end to end); CPU server {pct(r, 'server_cpu')}"
-        + (f", PostgreSQL {pct(r, 'db_cpu')}" if backends else "") + f", other {pct(r, 'other_cpu')}")
+        + (f", PostgreSQL {pct(r, 'db_cpu')}" if backends else "")
+        + f", senders and receiver {pct(r, 'bench_cpu')}, other processes {pct(r, 'other_cpu')}")
     s = r["stages"]
     say("    stages p50/p99 ms: " + ", ".join(
         f"{k} {loadgen.percentile(v, 50):.0f}/{loadgen.percentile(v, 99):.0f}" for k, v in s.items() if v))
@@ -634,8 +639,8 @@ def section(results, engines, machine, when, commit, args, info):
         "signature is checked.",
         "",
         "| target | database | alerts sent | accepted | paged | p50 ms | p90 ms | p99 ms | max ms | "
-        "hook answer p50 / p99 ms | pages/s end to end | server CPU | PostgreSQL CPU | other CPU |",
-        "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "hook answer p50 / p99 ms | pages/s end to end | server CPU | PostgreSQL CPU | senders + receiver CPU | other CPU |",
+        "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         paged = f"{r['paged']:,} ✓" if r["all_paged"] else f"**{r['paged']:,}** ({r['duplicates']} duplicates, {r['incidents']} incidents)"
@@ -644,7 +649,7 @@ def section(results, engines, machine, when, commit, args, info):
             + (f" (of {r['offered']:,})" if r["sent"] != r["offered"] else "") + f" | {r['accepted']:,} | {paged} | "
             f"{ms(r['p50'])} | {ms(r['p90'])} | **{ms(r['p99'])}** | {ms(r['max'])} | {ms(r['answer_p50'])} / "
             f"{ms(r['answer_p99'])} | {r['throughput']:.0f} | {pct(r, 'server_cpu')} | "
-            f"{pct(r, 'db_cpu') if r['db'] == 'PostgreSQL' else '—'} | {pct(r, 'other_cpu')} |")
+            f"{pct(r, 'db_cpu') if r['db'] == 'PostgreSQL' else '—'} | {pct(r, 'bench_cpu')} | {pct(r, 'other_cpu')} |")
     lines += [
         "",
         "*accepted*: answered 200 (*hook answer*: from the send to the end of that answer). *paged*: "
@@ -653,8 +658,11 @@ def section(results, engines, machine, when, commit, args, info):
         "first alert sent to the last page received; below the rate sent, Vigil falls behind and the backlog (and the "
         "latency) grows for as long as the load lasts. CPU columns: user + system time from the first send to the last "
         "page, in % of one core: the server's processes (arbiter, web workers, `vigil worker`), the PostgreSQL backends "
-        "of the bench database, and everything else on the machine, which includes the benchmark's own senders and "
-        "receiver.",
+        "of the bench database, the benchmark process (alert senders and webhook receiver), and every other process on "
+        f"the machine (from `/proc/stat`). Before each run the benchmark waits for the machine to go quiet (at most "
+        f"{args.quiet_wait:.0f} s in all); a run at {TARGET_RATE}/s during which other processes used more than "
+        f"{common.OTHER_CPU_LIMIT:.0%} of a core is repeated (up to {args.attempts} runs, the least disturbed is shown); "
+        "the 200/s runs are not.",
         "",
         "Where the time goes (p50 / p99 ms, per page), from the rows written on the way: *ingest* = alert sent → the "
         "incident row's `created_at` (the hook's clock when it began ingesting: connection accepted, queued for a "
@@ -739,7 +747,9 @@ def parse_args(argv):
     p.add_argument("--rates", default=",".join(map(str, RATES)), help="incidents per second, comma-separated")
     p.add_argument("--pg-url", default=common_pg_url(),
                    help="PostgreSQL server to create the bench database on (a database on it to connect to first)")
-    p.add_argument("--quiet-wait", type=float, default=90,
+    p.add_argument("--attempts", type=int, default=3,
+                   help=f"runs at most of a case at {TARGET_RATE}/s or less when other processes disturb it")
+    p.add_argument("--quiet-wait", type=float, default=180,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs and logs (databases are dropped)")
     args = p.parse_args(argv)
@@ -823,10 +833,21 @@ def main(argv=None):
                     say(f"  ready on {HOST}:{target.port}: pids {target.pids()}")
                     warm_up(target, receiver)
                     for rate in args.rates:
-                        r = run_rate(target, receiver, rate, args)
-                        r["target"], r["db"] = target.label, target.db_label
-                        results.append(r)
-                        time.sleep(2)  # the server settles between rates
+                        best = None
+                        # A disturbed run at a rate the machine keeps up with is cheap to repeat; an overload is not.
+                        tries = args.attempts if rate <= TARGET_RATE else 1
+                        for attempt in range(1, tries + 1):
+                            r = run_rate(target, receiver, rate, args)
+                            r["attempts"] = attempt
+                            if best is None or r["other_cpu"] / r["drained"] < best["other_cpu"] / best["drained"]:
+                                best = r
+                            time.sleep(2)  # the server settles between runs
+                            if r["other_cpu"] / r["drained"] <= common.OTHER_CPU_LIMIT or attempt == tries:
+                                break
+                            say(f"    other processes used {pct(r, 'other_cpu')} of a core: measuring again "
+                                f"({attempt + 1}/{tries}), keeping the least disturbed run")
+                        best["target"], best["db"] = target.label, target.db_label
+                        results.append(best)
                 except Exception:
                     for server in target.servers:
                         if server.proc is not None:
