@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test test-postgres test-browser test-clients bench install clean
+.PHONY: run test test-postgres test-kill test-browser test-clients bench install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 # The same suite on PostgreSQL (pytest-django creates test_<db> on that server).
 test-postgres: $(STAMP)
 	VIGIL_TEST_DATABASE_URL=$${VIGIL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+
+# Two `vigil worker`s page 300 incidents through 3 levels while one is SIGKILLed again and again.
+test-kill: $(STAMP)
+	VIGIL_TEST_DATABASE_URL=$${VIGIL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q -s -m kill tests/kill
 
 # Playwright drives Debian's Chromium (/usr/bin/chromium) against a real `vigil serve`.
 test-browser: $(STAMP)

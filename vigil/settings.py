@@ -23,6 +23,19 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be 1 or 0, not {value!r}")
 
 
+def env_int(name, default, minimum=0):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
 def env_url(name, default, schemes):
     value = os.environ.get(name) or default
     if value and value.split("://", 1)[0] not in schemes:
@@ -68,6 +81,9 @@ DEBUG = env_bool("VIGIL_DEBUG")
 SECRET_KEY = secret_key(DATA_DIR)
 BASE_URL = env_url("VIGIL_BASE_URL", "http://127.0.0.1:8000", ["http", "https"]).rstrip("/")
 SMTP_URL = env_url("VIGIL_SMTP_URL", "", ["smtp", "smtps"])
+# How long a worker's claim on a notification lasts before another worker sends it again (the
+# worker may have died). Keep it above the channels' 10 s timeout; the kill test shortens it.
+SENDING_DEADLINE_SECONDS = env_int("VIGIL_SENDING_DEADLINE_SECONDS", 60, minimum=1)
 EMAIL_FROM = os.environ.get("VIGIL_EMAIL_FROM") or f"Vigil <vigil@{BASE_URL.split('://', 1)[1].split('/')[0].split(':')[0]}>"
 
 # The base URL names the host users reach us by; loopback is always allowed for health checks.

@@ -5,6 +5,7 @@ a notification is claimed (state `sending`, with a deadline), sent, then recorde
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +18,6 @@ from .models import DeliveryAttempt, Escalation, Notification
 log = logging.getLogger("vigil.paging")
 
 MAX_ATTEMPTS = 5
-SENDING_DEADLINE = timedelta(seconds=60)  # longer than any channel's own timeout
 
 
 def backoff(attempts):
@@ -54,7 +54,7 @@ def deliver_due_notification(now=None):
             return True
         notification.state = Notification.State.SENDING
         notification.attempts += 1
-        notification.sending_deadline = now + SENDING_DEADLINE
+        notification.sending_deadline = now + timedelta(seconds=settings.SENDING_DEADLINE_SECONDS)
         notification.save(update_fields=["state", "attempts", "sending_deadline"])
 
     ok, detail = channels.send(notification)
