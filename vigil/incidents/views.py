@@ -90,6 +90,10 @@ def incident_detail(request, pk):
         "note_form": NoteForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "alerts": _alerts(incident),
+        # The paging engine's rows, read through their relations (paging sits below incidents).
+        "notifications": incident.notifications.select_related("user").order_by("created_at", "id")[:100],
+        "helpers": [m.user for m in incident.team.memberships.select_related("user")
+                    .filter(role__in=[Role.ADMIN, Role.RESPONDER], user__is_active=True)],
     }
     return _render_live(request, "incidents/_live.html", ctx, "incidents/detail.html")
 
