@@ -33,9 +33,10 @@ def page_message(notification):
     incident_url = settings.BASE_URL + incident.get_absolute_url()
     acknowledge_url = action_url(incident, "acknowledge", notification.user)
     resolve_url = action_url(incident, "resolve", notification.user)
+    escalate_url = action_url(incident, "escalate", notification.user)
     text = render_to_string("paging/page.txt", {
         "incident": incident, "notification": notification, "drill": drill, "incident_url": incident_url,
-        "acknowledge_url": acknowledge_url, "resolve_url": resolve_url,
+        "acknowledge_url": acknowledge_url, "resolve_url": resolve_url, "escalate_url": escalate_url,
     })
     data = {
         "event": "incident.page",
@@ -46,7 +47,7 @@ def page_message(notification):
             "severity": incident.severity, "service": incident.service.name, "is_drill": incident.is_drill,
             "url": incident_url,
         },
-        "actions": {"acknowledge": acknowledge_url, "resolve": resolve_url},
+        "actions": {"acknowledge": acknowledge_url, "resolve": resolve_url, "escalate": escalate_url},
         "user": {"id": notification.user.pk, "name": str(notification.user), "email": notification.user.email},
     }
     subject = f"{drill}[Vigil] #{incident.number} {incident.severity.upper()} {incident.title} ({incident.service.name})"

@@ -1,5 +1,5 @@
-"""Signed one-click links for notifications: acknowledge or resolve one incident, as the person
-paged, without logging in. Django's signing (HMAC with the secret key and a salt) makes them
+"""Signed one-click links for notifications: acknowledge, resolve or ask for help on one
+incident, as the person paged, without logging in. Django's signing (HMAC with the secret key and a salt) makes them
 unforgeable; they expire after a day and each names a single action on a single incident."""
 
 from django.conf import settings
@@ -8,7 +8,7 @@ from django.urls import reverse
 
 SALT = "vigil.paging.action-link"
 MAX_AGE_SECONDS = 24 * 3600
-ACTIONS = ("acknowledge", "resolve")
+ACTIONS = ("acknowledge", "resolve", "escalate")
 
 
 def action_url(incident, action, user):

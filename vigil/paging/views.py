@@ -12,7 +12,8 @@ from . import links
 
 @require_GET
 def action_link(request, token):
-    """A notification's one-click link: acknowledge or resolve, as the person it was sent to."""
+    """A notification's one-click link: acknowledge, resolve or ask for help (page the next level
+    now), as the person it was sent to."""
     try:
         incident_id, action, user_id = links.read(token)
     except signing.SignatureExpired:
@@ -23,7 +24,8 @@ def action_link(request, token):
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if incident is None or user is None or not has_role(user, incident.team_id, Role.RESPONDER):
         return render(request, "paging/action_link.html", {"error": "This link is no longer valid."}, status=403)
-    done = {"acknowledge": actions.do_acknowledge_incident, "resolve": actions.do_resolve_incident}[action]
+    done = {"acknowledge": actions.do_acknowledge_incident, "resolve": actions.do_resolve_incident,
+            "escalate": actions.do_escalate_incident}[action]
     try:
         incident = done(incident, actor=user, reason="from the link in a notification")
     except TransitionNotAllowed:

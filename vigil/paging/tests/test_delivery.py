@@ -57,7 +57,7 @@ def test_the_email_page_names_the_incident_and_its_ack_link_acknowledges(persona
     assert recipients == ["responder@ops.test"]
     assert email["Subject"] == "[Vigil] #1 SEV1 Checkout returns 502 (Acme Shop)"
     body = email.get_payload()
-    ack = re.search(r"Acknowledge: (\S+)", body).group(1)
+    ack = re.search(r"Acknowledge: +(\S+)", body).group(1)
     assert ack.startswith("http://127.0.0.1:8000/act/")
     r = Client().get(ack.removeprefix("http://127.0.0.1:8000"))
     assert r.status_code == 200
@@ -79,7 +79,7 @@ def test_the_resolve_link_resolves_and_a_second_click_says_so(personas, policy, 
 def test_links_expire_and_cannot_be_forged(personas, policy, smtp):
     open_incident(personas)
     work()
-    link = re.search(r"Acknowledge: (\S+)", smtp.messages[0][1].get_payload()).group(1).removeprefix("http://127.0.0.1:8000")
+    link = re.search(r"Acknowledge: +(\S+)", smtp.messages[0][1].get_payload()).group(1).removeprefix("http://127.0.0.1:8000")
     assert Client().get(link[:-3] + "abc").status_code == 400
     with time_machine.travel(timezone.now() + timedelta(hours=25)):
         assert Client().get(link).status_code == 410
@@ -108,7 +108,7 @@ def test_apprise_delivers_to_its_json_endpoint(personas, policy, receiver):
     work()
     [request] = receiver.requests
     assert "Checkout returns 502" in request["json"]["title"]
-    assert "Acknowledge: http://127.0.0.1:8000/act/" in request["json"]["message"]
+    assert "Acknowledge:  http://127.0.0.1:8000/act/" in request["json"]["message"]
 
 
 def test_a_failing_receiver_is_retried_with_backoff_then_the_next_level_is_paged(personas, policy, receiver):
@@ -157,3 +157,13 @@ def test_the_test_button_sends_through_the_method_now(personas, api, receiver):
     receiver.status = 404
     assert api(personas.responder).post(f"/api/v1/contact-methods/{method.pk}/test").json() == {"ok": False, "detail": "HTTP 404"}
     assert api(personas.admin).post(f"/api/v1/contact-methods/{method.pk}/test").status_code == 403
+
+
+def test_the_ask_for_help_link_pages_the_next_level_now(personas, policy, smtp):
+    incident = open_incident(personas)
+    work()
+    link = re.search(r"Ask for help: +(\S+)", smtp.messages[0][1].get_payload()).group(1).removeprefix("http://127.0.0.1:8000")
+    assert Client().get(link).status_code == 200
+    work()
+    assert [to for to, _ in smtp.messages] == [["responder@ops.test"], ["admin@ops.test"]]
+    assert incident.timeline.filter(kind="escalated", actor=personas.responder).exists()
