@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from vigil.accounts.models import Role
+from vigil.accounts.models import Role, Team
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
 
 from . import actions
@@ -94,6 +94,7 @@ def incident_detail(request, pk):
         "notifications": incident.notifications.select_related("user").order_by("created_at", "id")[:100],
         "helpers": [m.user for m in incident.team.memberships.select_related("user")
                     .filter(role__in=[Role.ADMIN, Role.RESPONDER], user__is_active=True)],
+        "help_teams": Team.objects.order_by("name"),
     }
     return _render_live(request, "incidents/_live.html", ctx, "incidents/detail.html")
 

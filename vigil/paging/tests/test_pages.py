@@ -89,3 +89,17 @@ def test_the_incident_page_shows_who_was_paged_and_asks_a_chosen_person_for_help
                                        reason="asked for help by Rita Responder").exists()
     client.force_login(personas.viewer)
     assert client.post(f"/incidents/{incident.pk}/ask-for-help/", {}).status_code == 403
+
+
+def test_a_responder_asks_a_whole_team_for_help_from_the_incident_page(personas, client, policy, webhooks):
+    from vigil.accounts.models import Membership
+    from vigil.paging.models import ContactMethod
+
+    helper = personas.outsider
+    ContactMethod.objects.create(user=helper, kind="webhook", address=webhooks.url)
+    incident = do_create_incident(personas.service, actor=None, title="Disk full", severity="sev2")
+    client.force_login(personas.responder)
+    assert b"Or a whole team" in client.get(f"/incidents/{incident.pk}/").content
+    client.post(f"/incidents/{incident.pk}/ask-for-help/", {"team": personas.other_team.pk})
+    assert Membership.objects.get(user=helper).team == personas.other_team
+    assert Notification.objects.filter(incident=incident, user=helper).exists()
