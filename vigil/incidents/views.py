@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from vigil.accounts.models import Role, Team
+from vigil.accounts.models import Role
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
+from vigil.paging.pages import incident_paging_context
 
 from . import actions
 from .forms import OPEN, FilterForm, IncidentForm, NoteForm, SeverityForm
@@ -82,20 +83,19 @@ def incident_new(request):
 @login_required
 def incident_detail(request, pk):
     incident = get_for_user(_incidents(request.user), request.user, pk=pk)
+    can_respond = has_role(request.user, incident.team_id, Role.RESPONDER)
     ctx = {
         "incident": incident,
         "timeline": incident.timeline.select_related("actor"),
-        "can_respond": has_role(request.user, incident.team_id, Role.RESPONDER),
+        "can_respond": can_respond,
         "buttons": [(action, BUTTONS[action]) for action in incident.allowed_actions()],
         "note_form": NoteForm(),
         "severity_form": SeverityForm(initial={"severity": incident.severity}),
         "alerts": _alerts(incident),
-        # The paging engine's rows, read through their relations (paging sits below incidents).
-        "notifications": incident.notifications.select_related("user").order_by("created_at", "id")[:100],
-        "helpers": [m.user for m in incident.team.memberships.select_related("user")
-                    .filter(role__in=[Role.ADMIN, Role.RESPONDER], user__is_active=True)],
-        "help_teams": Team.objects.order_by("name"),
     }
+    if request.headers.get("HX-Request") != "true":
+        # The Paging section (escalation, pages sent, ask for help) is outside the polled part.
+        ctx.update(incident_paging_context(incident, request.user, can_respond))
     return _render_live(request, "incidents/_live.html", ctx, "incidents/detail.html")
 
 

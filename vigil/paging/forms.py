@@ -1,12 +1,15 @@
-import apprise
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from ninja.errors import ValidationError as ApiValidationError
 
 from vigil.accounts.models import Role, Team, User
 from vigil.oncall.models import Schedule
 
 from .models import ContactMethod
+
+MAX_LEVELS = 20  # as the API allows
+MAX_TARGETS = 20
 
 
 class ContactMethodForm(forms.Form):
@@ -14,31 +17,36 @@ class ContactMethodForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, help_text="So you can tell them apart, e.g. “phone”.")
     address = forms.CharField(
         max_length=2000,
-        help_text="An email address; an http(s) URL for a webhook; or an Apprise URL such as ntfy://my-topic, "
+        help_text="Email: an address. Webhook: an http(s) URL. Apprise: a URL such as ntfy://my-topic, "
                   "slack://TokenA/TokenB/TokenC/#channel, msteams://…, discord://webhook_id/webhook_token, "
-                  "tgram://bot_token/chat_id, pover://user_key@app_token.",
+                  "tgram://bot_token/chat_id or pover://user_key@app_token.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not settings.SMTP_URL:
+            self.fields["kind"].help_text = "Email is switched off on this server (VIGIL_SMTP_URL is not set)."
 
     def clean(self):
         data = super().clean()
         kind, address = data.get("kind"), data.get("address")
-        if not kind or not address:
-            return data
-        try:
-            if kind == ContactMethod.Kind.EMAIL:
-                validate_email(address)
-            elif kind == ContactMethod.Kind.WEBHOOK:
-                URLValidator(schemes=["http", "https"])(address)
-            elif apprise.Apprise.instantiate(address) is None:
-                self.add_error("address", "Apprise does not know this URL: see its list of services.")
-        except ValidationError:
-            self.add_error("address", "Not a valid email address." if kind == "email" else "Not a valid http(s) URL.")
+        if kind and address:
+            # The API's rules, so a method refused there is refused here too. (Imported here:
+            # vigil.api imports every app's router, so a module-level import would be circular.)
+            from .api import check_address
+
+            try:
+                check_address(kind, address)
+            except ApiValidationError as e:
+                message = e.errors[0]["msg"]
+                self.add_error("address", message[0].upper() + message[1:] + ".")
         return data
 
 
 class RuleForm(forms.Form):
-    contact_method = forms.ModelChoiceField(queryset=ContactMethod.objects.none())
-    delay_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, initial=0, label="After (minutes)")
+    delay_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, initial=0, label="After (minutes)",
+                                       help_text="0: as soon as you are paged.")
+    contact_method = forms.ModelChoiceField(queryset=ContactMethod.objects.none(), label="By", empty_label=None)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,21 +60,30 @@ class RuleForm(forms.Form):
         return data
 
 
+def team_responders(team_id):
+    """Who a policy of the team may page by name, and whom a responder may ask for help: its
+    active admins and responders (viewers only follow). The API's check_levels has the same rule."""
+    return User.objects.filter(memberships__team_id=team_id, memberships__role__in=[Role.ADMIN, Role.RESPONDER],
+                               is_active=True).distinct().order_by("name", "email")
+
+
 def target_choices(team):
-    """Who a level can page: the team's responders, its schedules, and any team."""
-    people = User.objects.filter(memberships__team=team, memberships__role__in=[Role.ADMIN, Role.RESPONDER],
-                                 is_active=True).distinct()
-    return [
-        ("People", [(f"user:{u.pk}", str(u)) for u in people]),
-        ("Schedules (whoever is on call)", [(f"schedule:{s.pk}", s.name) for s in Schedule.objects.filter(team=team)]),
-        ("Teams (all responders)", [(f"team:{t.pk}", t.name) for t in Team.objects.all()]),
+    """Who a level can page, encoded "user:ID", "schedule:ID", "team:ID": the team's responders,
+    whoever is on call in one of its schedules, or every responder of a team (any team, as in the API)."""
+    teams = sorted(Team.objects.all(), key=lambda t: (t.pk != team.pk, t.name.lower()))
+    groups = [
+        ("People", [(f"user:{u.pk}", str(u)) for u in team_responders(team.pk)]),
+        ("Whoever is on call in", [(f"schedule:{s.pk}", s.name) for s in Schedule.objects.filter(team=team)]),
+        ("Every responder of", [(f"team:{t.pk}", t.name) for t in teams]),
     ]
+    return [(group, options) for group, options in groups if options]
 
 
 class PolicyForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    repeat = forms.IntegerField(min_value=0, max_value=9, initial=0, help_text="Run all levels again this many times.")
+    repeat = forms.IntegerField(min_value=0, max_value=9, initial=0, label="Repeat",
+                                help_text="When the last level has had its time, start again from level 1 this many times.")
 
     def __init__(self, *args, team, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,34 +100,64 @@ class PolicyForm(forms.Form):
 
 
 class LevelForm(forms.Form):
-    delay_minutes = forms.IntegerField(min_value=0, max_value=7 * 24 * 60, required=False, label="Next level after (minutes)")
-    targets = forms.MultipleChoiceField(required=False, widget=forms.SelectMultiple(attrs={"size": 6}))
+    delay_minutes = forms.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, required=False, initial=5, label="Wait (minutes)",
+        help_text="How long to wait for an acknowledgement before paging the next level.")
+    targets = forms.MultipleChoiceField(
+        required=False, label="Page", widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+        error_messages={"invalid_choice": "%(value)s cannot be paged by this team's policy: choose its "
+                                          "responders, its schedules or a team."})
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["targets"].choices = target_choices(team)
+        self.fields["targets"].choices = choices
+
+    def clean_targets(self):
+        targets = self.cleaned_data["targets"]
+        if len(targets) > MAX_TARGETS:
+            raise ValidationError(f"At most {MAX_TARGETS} targets on one level.")
+        return targets
 
     def as_level(self):
-        """The level as the policy stores it, or None for a row left empty."""
+        """The level as the policy stores it, or None for a level left without targets (dropped)."""
         targets = self.cleaned_data.get("targets") or []
         if not targets:
             return None
         return {
             "delay_seconds": (self.cleaned_data.get("delay_minutes") or 0) * 60,
-            "targets": [{"type": t.split(":")[0], "id": int(t.split(":")[1])} for t in targets],
+            "targets": [{"type": kind, "id": int(pk)} for kind, pk in (t.split(":") for t in targets)],
         }
 
 
-LevelFormSet = forms.formset_factory(LevelForm, extra=0)
+LevelFormSet = forms.formset_factory(LevelForm, extra=0, max_num=MAX_LEVELS, validate_max=True)
+
+
+def levels_initial(levels):
+    """A policy's stored levels as the level forms' initial data (seconds shown as minutes)."""
+    return [{"delay_minutes": level.get("delay_seconds", 0) // 60,
+             "targets": [f"{t['type']}:{t['id']}" for t in level.get("targets", [])]} for level in levels]
+
+
+def levels_from_post(data, prefix="level"):
+    """What was typed into the level forms, as initial data: for "Add a level", which shows the
+    form again with one more level and no errors for fields not filled in yet."""
+    try:
+        count = min(int(data.get(f"{prefix}-TOTAL_FORMS", 0)), MAX_LEVELS)
+    except ValueError:
+        count = 0
+    return [{"delay_minutes": data.get(f"{prefix}-{i}-delay_minutes", ""),
+             "targets": data.getlist(f"{prefix}-{i}-targets")} for i in range(count)]
 
 
 class AskForHelpForm(forms.Form):
-    reason = forms.CharField(max_length=2000, required=False)
-    users = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False, label="These people")
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label="Or a whole team")
+    users = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="People of the team",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}))
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, label="Or a whole team",
+                                  empty_label="No team", help_text="Pages every responder of that team.")
+    reason = forms.CharField(max_length=2000, required=False, label="What do you need?")
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["users"].queryset = User.objects.filter(
-            memberships__team_id=incident.team_id, memberships__role__in=[Role.ADMIN, Role.RESPONDER],
-            is_active=True).distinct()
+        self.fields["users"].queryset = team_responders(incident.team_id).exclude(pk=user.pk)
+        self.fields["team"].queryset = Team.objects.order_by("name")

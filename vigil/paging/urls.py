@@ -13,5 +13,7 @@ urlpatterns = [
     path("escalation-policies/<int:pk>/", pages.policy_detail, name="policy-detail"),
     path("escalation-policies/<int:pk>/edit/", pages.policy_edit, name="policy-edit"),
     path("escalation-policies/<int:pk>/delete/", pages.policy_delete, name="policy-delete"),
+    # Before the incident app's "incidents/<pk>/<action>/": vigil/urls.py includes this file first.
+    path("incidents/<int:pk>/paging/", pages.incident_paging, name="incident-paging"),
     path("incidents/<int:pk>/ask-for-help/", pages.ask_for_help, name="incident-ask-for-help"),
 ]
