@@ -48,7 +48,7 @@ def deliver_due_notification(now=None):
                         .filter(state=Notification.State.PENDING, due_at__lte=now).order_by("due_at").first())
         if notification is None:
             return False
-        if notification.incident.status == Status.RESOLVED:
+        if _answered_since(notification):
             notification.state = Notification.State.CANCELLED
             notification.save(update_fields=["state"])
             return True
@@ -57,12 +57,30 @@ def deliver_due_notification(now=None):
         notification.sending_deadline = now + timedelta(seconds=settings.SENDING_DEADLINE_SECONDS)
         notification.save(update_fields=["state", "attempts", "sending_deadline"])
 
+    claimed_attempt = notification.attempts
     ok, detail = channels.send(notification)
 
     with transaction.atomic():
-        _record(Notification.objects.select_related("incident", "user").get(pk=notification.pk), ok, detail,
-                timezone.now())
+        current = Notification.objects.select_for_update().select_related("incident", "user").get(pk=notification.pk)
+        if current.state == Notification.State.SENDING and current.attempts == claimed_attempt:
+            _record(current, ok, detail, timezone.now())
+        else:
+            # Our claim ran out mid-send and another worker took the page over: keep its outcome.
+            DeliveryAttempt.objects.create(notification=current, ok=ok, detail=f"(late, claim expired) {detail}"[:2000])
+            if ok and current.state == Notification.State.PENDING:
+                current.state, current.sent_at = Notification.State.SENT, timezone.now()
+                current.save(update_fields=["state", "sent_at"])
     return True
+
+
+def _answered_since(notification):
+    """Whether the page is no longer wanted: the incident resolved, or someone acknowledged or
+    mitigated it after this page was decided (a page asked for on an owned incident still goes)."""
+    incident = notification.incident
+    if incident.status == Status.RESOLVED:
+        return True
+    answered = [t for t in (incident.acknowledged_at, incident.mitigated_at) if t is not None]
+    return incident.status != Status.TRIGGERED and any(t > notification.created_at for t in answered)
 
 
 def _record(notification, ok, detail, now):

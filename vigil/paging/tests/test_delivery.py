@@ -167,3 +167,41 @@ def test_the_ask_for_help_link_pages_the_next_level_now(personas, policy, smtp):
     work()
     assert [to for to, _ in smtp.messages] == [["responder@ops.test"], ["admin@ops.test"]]
     assert incident.timeline.filter(kind="escalated", actor=personas.responder).exists()
+
+
+def test_a_page_left_mid_send_is_not_sent_again_once_acknowledged(personas, policy, receiver):
+    ContactMethod.objects.create(user=personas.responder, kind="webhook", address=receiver.url)
+    incident = open_incident(personas)
+    jobs.step_due_escalation()
+    Notification.objects.filter(incident=incident).update(
+        state="sending", attempts=1, sending_deadline=timezone.now() + timedelta(seconds=60))
+    actions.do_acknowledge_incident(incident, actor=personas.responder)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        work()
+    assert receiver.requests == []
+    assert Notification.objects.get(incident=incident).state == "cancelled"
+
+
+def test_a_worker_whose_claim_ran_out_does_not_undo_the_page_another_worker_sent(personas, policy, receiver, monkeypatch):
+    from vigil.paging import channels
+
+    ContactMethod.objects.create(user=personas.responder, kind="webhook", address=receiver.url)
+    incident = open_incident(personas)
+    jobs.step_due_escalation()
+    real_send, calls = channels.send, []
+
+    def slow_then_failing(notification):
+        calls.append(1)
+        if len(calls) == 1:
+            # While this worker hangs, its claim runs out and another worker delivers the page.
+            with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+                jobs.requeue_stuck_notification()
+                jobs.deliver_due_notification()
+            return False, "ReadTimeout"
+        return real_send(notification)
+
+    monkeypatch.setattr(channels, "send", slow_then_failing)
+    jobs.deliver_due_notification()
+    notification = Notification.objects.get(incident=incident)
+    assert notification.state == "sent"
+    assert len(receiver.requests) == 1
