@@ -100,13 +100,13 @@ class PolicyForm(forms.Form):
 
 
 class LevelForm(forms.Form):
-    delay_minutes = forms.IntegerField(
-        min_value=0, max_value=7 * 24 * 60, required=False, initial=5, label="Wait (minutes)",
-        help_text="How long to wait for an acknowledgement before paging the next level.")
     targets = forms.MultipleChoiceField(
         required=False, label="Page", widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
         error_messages={"invalid_choice": "%(value)s cannot be paged by this team's policy: choose its "
                                           "responders, its schedules or a team."})
+    delay_minutes = forms.IntegerField(
+        min_value=0, max_value=7 * 24 * 60, required=False, initial=5, label="Then wait (minutes)",
+        help_text="How long to wait for an acknowledgement before paging the next level.")
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
