@@ -21,7 +21,7 @@ from vigil.incidents.models import Incident, TransitionNotAllowed
 from vigil.oncall.models import EscalationPolicy, Schedule
 
 from . import actions
-from .forms import (AskForHelpForm, ContactMethodForm, LevelFormSet, PolicyForm, RuleForm, levels_from_post,
+from .forms import (MAX_LEVELS, AskForHelpForm, ContactMethodForm, LevelFormSet, PolicyForm, RuleForm, levels_from_post,
                     levels_initial, target_choices, team_responders)
 from .models import ContactMethod, NotificationRule
 
@@ -199,8 +199,9 @@ def policy_edit(request, pk=None, team_slug=None):
     if request.method == "POST" and "add-level" in request.POST:
         # One more empty level, everything typed kept, nothing checked yet.
         form = PolicyForm(initial={f: request.POST.get(f, "") for f in ("name", "description", "repeat")}, **form_kwargs)
-        levels = LevelFormSet(initial=levels_from_post(request.POST) + [{}], form_kwargs={"choices": choices},
-                              prefix="level")
+        typed = levels_from_post(request.POST)
+        levels = LevelFormSet(initial=typed + [{}] if len(typed) < MAX_LEVELS else typed,
+                              form_kwargs={"choices": choices}, prefix="level")
     elif request.method == "POST":
         form = PolicyForm(request.POST, **form_kwargs)
         levels = LevelFormSet(request.POST, form_kwargs={"choices": choices}, prefix="level")
