@@ -374,7 +374,8 @@ def main_api(args):
         env = bench_env(tmp / "data")
         say(f"Data dir {tmp / 'data'}: vigil migrate, createuser, token create ...")
         cli(vigil, env, "migrate")
-        cli(vigil, env, "createuser", "bench@example.com", "--password", secrets.token_urlsafe(18), "--admin")
+        # `--password=`: a random password may start with "-", which argparse would take for an option.
+        cli(vigil, env, "createuser", "bench@example.com", f"--password={secrets.token_urlsafe(18)}", "--admin")
         token = cli(vigil, env, "token", "create", "--user", "bench@example.com", "--name", "bench").strip().splitlines()[-1].strip()
 
         gen = pick_loadgen(args.loadgen, token, tmp)
