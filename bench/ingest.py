@@ -520,6 +520,7 @@ def make_vigil_target(vigil, label, db_label, extra, workers, env, tmp, token, p
 
 
 def setup_user(vigil, env):
+    """Migrate, a site admin, a token for it (`--password=`: a random password may start with "-")."""
     common.cli(vigil, env, "migrate")
     common.cli(vigil, env, "createuser", "bench@example.com", f"--password={secrets.token_urlsafe(18)}", "--admin")
     return common.cli(vigil, env, "token", "create", "--user", "bench@example.com", "--name", "bench").strip().splitlines()[-1].strip()

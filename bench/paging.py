@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 import report  # noqa: E402
 import run as common  # noqa: E402  (CLI, API calls, quiet-machine wait)
-from ingest import Postgres, proc_cpu  # noqa: E402
+from ingest import Postgres, proc_cpu, setup_user  # noqa: E402
 from procs import HOST, Server, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -472,13 +472,6 @@ def make_target(vigil, label, db_label, extra, workers, env, tmp, token, db, wit
     target = Target(label, db_label, servers, port, token, db)
     target.rows = PgRows(db.url) if isinstance(db, Postgres) else SqliteRows(Path(env["VIGIL_DATA_DIR"]) / "vigil.sqlite3")
     return target
-
-
-def setup_user(vigil, env):
-    """Migrate, a site admin, a token for it (`--password=`: a random password may start with "-")."""
-    common.cli(vigil, env, "migrate")
-    common.cli(vigil, env, "createuser", "bench@example.com", f"--password={secrets.token_urlsafe(18)}", "--admin")
-    return common.cli(vigil, env, "token", "create", "--user", "bench@example.com", "--name", "bench").strip().splitlines()[-1].strip()
 
 
 # -- 2. the engine's tick, in a child process -----------------------------------------------------------
