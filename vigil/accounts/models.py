@@ -76,6 +76,10 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     # Incident numbers are per team; the counter is bumped with an UPDATE, which locks the row.
     last_incident_number = models.PositiveIntegerField(default=0)
+    lead = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams",
+        help_text="Reviews post-incident reports and hears about overdue action items.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -39,6 +39,10 @@ class Service(models.Model):
         max_digits=7, decimal_places=2, default=0,
         help_text="Corrective hours the client has pre-approved each month.",
     )
+    project_manager = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_services",
+        help_text="Told when corrective time overruns; reviews post-incident reports.",
+    )
     auto_resolve = models.BooleanField(
         default=True, help_text="Resolve an incident by itself when every one of its alerts has resolved.")
     created_at = models.DateTimeField(default=timezone.now)
