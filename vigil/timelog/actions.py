@@ -22,7 +22,8 @@ class TimerError(Exception):
 
 
 def _lock(incident):
-    return Incident.objects.select_for_update().select_related("service__project_manager", "team").get(pk=incident.pk)
+    return (Incident.objects.select_for_update(of=("self",)).select_related("service__project_manager", "team")
+            .get(pk=incident.pk))
 
 
 @transaction.atomic
@@ -93,7 +94,7 @@ def _ask(incident, trigger, month, spent, limit):
         lookup["month"] = month
     if Overrun.objects.filter(**lookup).exists():
         return None
-    overrun = Overrun.objects.create(month=month, corrective_minutes=spent, limit_minutes=limit, **lookup)
+    overrun = Overrun.objects.create(corrective_minutes=spent, limit_minutes=limit, **{"month": month, **lookup})
     manager = incident.service.project_manager
     told = ""
     if manager is not None and manager.is_active and manager.email:
