@@ -73,9 +73,12 @@ def recompute(incident, now=None):
     """The severity changed: the targets become the policy's for the new severity. An escalation
     or breach that the new target puts back in the future is undone (and done again if reached)."""
     now = now or timezone.now()
-    clocks = {c.kind: c for c in SlaClock.objects.select_for_update().filter(incident=incident)}
-    if all(c.severity == incident.severity for c in clocks.values()) and clocks:
+    # The update's own timeline entry, written just before in this transaction, says what changed:
+    # editing the title of an incident opened before the service had an SLA must not start clocks.
+    update = incident.timeline.filter(kind="updated").order_by("-id").first()
+    if update is None or "severity" not in update.data.get("after", {}):
         return
+    clocks = {c.kind: c for c in SlaClock.objects.select_for_update().filter(incident=incident)}
     policy = SlaPolicy.objects.filter(service_id=incident.service_id).first()
     if policy is None:
         return

@@ -181,3 +181,19 @@ def test_reopening_runs_the_clocks_again_from_the_reopening(paged_team, sla, api
     with at(1000 + 360):
         assert run_due() == 1
         assert sla_of(api, personas, incident)["ack_elapsed_seconds"] == 360
+
+
+def test_editing_the_title_starts_no_clock_on_an_incident_older_than_the_sla(paged_team, api):
+    personas = paged_team
+    with at(0):
+        incident = actions.do_create_incident(personas.service, actor=None, title="Old", severity="sev1")
+    SlaPolicy.objects.create(service=personas.service, targets={"sev1": {"ack_seconds": 60}})
+    with at(600):
+        actions.do_update_incident(incident, actor=personas.responder, title="Old, renamed")
+        assert run_due() == 0
+    assert sla_of(api, personas, incident) is None
+    with at(660):  # a severity change applies the policy, from the opening
+        actions.do_update_incident(incident, actor=personas.responder, severity="sev2")
+        actions.do_update_incident(incident, actor=personas.responder, severity="sev1")
+        assert run_due() == 1
+    assert sla_of(api, personas, incident)["ack_breached"] is True
