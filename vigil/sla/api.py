@@ -81,11 +81,8 @@ def put_sla(request, service_id: int, payload: SlaIn):
         invalid("business_days", "business hours need at least one day")
     if payload.business_hours_end <= payload.business_hours_start:
         invalid("business_hours_end", "must be after business_hours_start")
-    targets = {}
-    for severity, target in payload.targets.items():
-        values = target.dict(exclude_none=True)
-        if values:
-            targets[str(severity.value if hasattr(severity, "value") else severity)] = values
+    targets = {Severity(severity).value: target.dict(exclude_none=True) for severity, target in payload.targets.items()}
+    targets = {severity: values for severity, values in targets.items() if values}
     policy = actions.do_set_sla_policy(
         service, actor=request.user, business_hours_only=payload.business_hours_only, targets=targets,
         time_zone=payload.time_zone, weekdays=sorted({WEEKDAYS.index(d) for d in payload.business_days}),

@@ -59,14 +59,20 @@ def stop(incident, kinds, now=None):
     """Stop these clocks at the incident's time for it; a target already passed is a breach,
     recorded now if the worker had not come to it yet. Idempotent."""
     now = now or timezone.now()
-    at = {SlaClock.Kind.ACK: incident.acknowledged_at or incident.mitigated_at or incident.resolved_at or now,
-          SlaClock.Kind.RESOLVE: incident.resolved_at or now}
     for clock in SlaClock.objects.select_for_update().filter(incident=incident, kind__in=kinds, stopped_at=None):
-        clock.stopped_at = at[clock.kind]
+        clock.stopped_at = stop_time(incident, clock.kind) or now
         if clock.breached_at is None and clock.stopped_at >= clock.breach_at:
             record_breach(clock, incident, clock.breach_at)
         clock.set_next_due()
         clock.save(update_fields=["stopped_at", "breached_at", "next_due_at"])
+
+
+def stop_time(incident, kind):
+    """When the incident stopped this clock, or None while it runs. Mitigating or resolving
+    without acknowledging also answers the page, so it stops the ack clock too."""
+    if kind == SlaClock.Kind.ACK:
+        return incident.acknowledged_at or incident.mitigated_at or incident.resolved_at
+    return incident.resolved_at
 
 
 def recompute(incident, now=None):
@@ -82,8 +88,6 @@ def recompute(incident, now=None):
     policy = SlaPolicy.objects.filter(service_id=incident.service_id).first()
     if policy is None:
         return
-    stopped = {SlaClock.Kind.ACK: incident.acknowledged_at or incident.mitigated_at or incident.resolved_at,
-               SlaClock.Kind.RESOLVE: incident.resolved_at}
     changed = []
     for kind in KINDS:
         clock, target = clocks.get(kind), policy.target(incident.severity, kind)
@@ -94,7 +98,7 @@ def recompute(incident, now=None):
             continue
         if clock is None:
             clock = SlaClock(incident=incident, kind=kind, started_at=incident.reopened_at or incident.created_at,
-                             stopped_at=stopped[kind])
+                             stopped_at=stop_time(incident, kind))
             _copy_policy(clock, policy)
         elif clock.severity == incident.severity:
             continue

@@ -5,6 +5,7 @@ from typing import Literal, Optional
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.errors import ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
@@ -186,8 +187,6 @@ def time_report(request, service_id: int, month: str = None, format: Literal["js
     service = _service(request, service_id)
     first = parse_month(month) if month else month_start(timezone.now())
     if first is None:
-        from ninja.errors import ValidationError
-
         raise ValidationError([{"loc": ["query", "month"], "msg": "use YYYY-MM, e.g. 2026-11", "type": "value_error"}])
     report = reports.month_report(service, first)
     if format == "csv":
