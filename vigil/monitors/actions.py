@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from vigil import worker
@@ -132,8 +133,8 @@ def do_update_monitor(monitor, *, actor, **changes):
     for name, value in changes.items():
         setattr(monitor, name, value)
     fields = list(changes)
-    if not monitor.paused and {"kind", "target", "interval_seconds"} & set(changes):
-        # Something the schedule or the result depends on: check the new settings now.
+    if not monitor.paused and set(changes) - {"name", "severity"}:
+        # Check with the new settings now, and go on from there.
         monitor.next_due_at = timezone.now()
         fields.append("next_due_at")
     monitor.save(update_fields=fields)
@@ -147,12 +148,11 @@ def do_update_monitor(monitor, *, actor, **changes):
 def do_pause_monitor(monitor, *, actor):
     """No more checks; its alerts resolve (the state is unknown until it is resumed). Idempotent."""
     if not monitor.paused:
-        monitor.paused, monitor.next_due_at = True, None
-        monitor.status, monitor.failures_in_row, monitor.successes_in_row = Monitor.Status.UNKNOWN, 0, 0
-        monitor.tls_warning = False
-        monitor.alert_version += 1
-        monitor.save(update_fields=["paused", "next_due_at", "status", "failures_in_row", "successes_in_row",
-                                    "tls_warning", "alert_version"])
+        # An update, not a save: the worker may have moved the state since `monitor` was read.
+        Monitor.objects.filter(pk=monitor.pk).update(
+            paused=True, next_due_at=None, status=Monitor.Status.UNKNOWN, failures_in_row=0, successes_in_row=0,
+            tls_warning=False, alert_version=F("alert_version") + 1)
+        monitor.refresh_from_db()
         audit.record("monitor.pause", monitor, actor=actor, team=monitor.service.team)
         transaction.on_commit(worker.wake)
     return monitor
