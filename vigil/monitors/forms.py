@@ -59,10 +59,11 @@ class MonitorForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
-        for field, message in actions.config_errors(data).items():
-            self.add_error(field, message)
+        # Fields that failed already stand in with their defaults, so the rest are still checked.
+        values = {f: data[f] if f in data else Monitor._meta.get_field(f).get_default() for f in actions.CONFIG_FIELDS}
+        for field, message in actions.config_errors(values).items():
+            if field not in self.errors:
+                self.add_error(field, message)
         name = data.get("name")
         if name and self.service.monitors.exclude(pk=self.instance.pk).filter(name=name).exists():
             self.add_error("name", "The service already has a monitor of this name.")
