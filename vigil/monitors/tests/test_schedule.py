@@ -168,3 +168,34 @@ def test_recorded_results_are_announced_for_latency_baselines(personas, http_ser
         results_recorded.disconnect(receiver)
     [(series, ok, latency)] = heard
     assert series == f"monitor.{monitor.pk}.latency_ms" and ok and latency > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_claiming_at_once_never_take_the_same_monitor(personas):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE")
+    service = personas.service
+    Monitor.objects.bulk_create([Monitor(service=service, name=f"m{i}", kind="tcp", target=f"db{i}.example.com:5432",
+                                         interval_seconds=30, next_due_at=timezone.now()) for i in range(60)])
+    barrier, claimed, errors = threading.Barrier(4), [], []
+
+    def claim():
+        from django.db import connection as thread_connection
+        try:
+            barrier.wait()
+            while batch := jobs.claim_due(timezone.now(), 5):
+                claimed.extend(m.pk for m, _due in batch)
+        except Exception as e:  # reported below
+            errors.append(e)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert sorted(claimed) == sorted(Monitor.objects.values_list("pk", flat=True))  # each once, none twice
