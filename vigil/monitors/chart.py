@@ -9,8 +9,8 @@ Colours are SVG presentation attributes, not inline styles.
 from django.utils import timezone
 from django.utils.html import escape
 
-WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP = 56, 8, 12
+WIDTH, HEIGHT = 720, 224
+LEFT, RIGHT, TOP = 64, 8, 14
 PLOT_BOTTOM = 150  # the latency plot
 BAR_TOP, BAR_HEIGHT = 168, 22  # the uptime strip
 UP, SOME, DOWN, NONE = "#2e9d57", "#d99a1e", "#d0453c", "#9aa3ad"
@@ -40,7 +40,7 @@ def svg(summary):
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" font-size="11" '
+        f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" font-size="13" '
         f'font-family="system-ui, sans-serif">',
         f'<title id="chart-title">Latency and uptime, last {summary["span"]}: '
         f'{_percent(summary["uptime_percent"])} up</title>',
