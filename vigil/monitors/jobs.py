@@ -18,7 +18,7 @@ A worker that dies with checks in flight loses only those results: the lease run
 monitors are checked again at their next slot.
 """
 
-import logging
+import os
 import queue
 import threading
 import time
@@ -37,8 +37,6 @@ from vigil.worker import job
 from . import alerting, checks
 from .models import CheckResult, Monitor
 from .signals import results_recorded
-
-log = logging.getLogger("vigil.monitors")
 
 LEASE_MARGIN = timedelta(seconds=30)  # beyond the check's own timeout
 CLAIM_BATCH = 100
@@ -107,8 +105,6 @@ _pool_lock = threading.Lock()
 def pool():
     """This process's check pool, made on first use (after gunicorn's fork, never before)."""
     global _pool, _pool_pid
-    import os
-
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
             _pool, _pool_pid = CheckPool(settings.MONITOR_CONCURRENCY), os.getpid()
