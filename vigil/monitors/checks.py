@@ -200,7 +200,7 @@ def check_dns(monitor, deadline):
 
 class _Guarded:
     """A urllib3 connection that refuses private peers (when configured) before sending anything,
-    and keeps what the check reports: the peer address and, for HTTPS, the certificate."""
+    and, for HTTPS, keeps the peer's certificate for the expiry warning."""
 
     peer_cert = None
 

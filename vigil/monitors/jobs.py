@@ -18,6 +18,7 @@ A worker that dies with checks in flight loses only those results: the lease run
 monitors are checked again at their next slot.
 """
 
+import logging
 import os
 import queue
 import threading
@@ -37,6 +38,8 @@ from vigil.worker import job
 from . import alerting, checks
 from .models import CheckResult, Monitor
 from .signals import results_recorded
+
+log = logging.getLogger("vigil.monitors")
 
 LEASE_MARGIN = timedelta(seconds=30)  # beyond the check's own timeout
 CLAIM_BATCH = 100
@@ -216,10 +219,17 @@ def record(items, now=None):
                                        error=done.outcome.error, lag_ms=round(lag)))
         CheckResult.objects.bulk_create(results)
         update_rows(list(changed.values()), STATE_FIELDS)
-        transaction.on_commit(lambda: results_recorded.send(sender=CheckResult, results=results))
+        transaction.on_commit(lambda: _announce(results))
     if any(m.alert_version != m.alert_synced_version for m in changed.values()):
         worker.wake()
     return results
+
+
+def _announce(results):
+    # A failing receiver (a baseline learner, say) must not stop checks from being recorded.
+    for receiver, error in results_recorded.send_robust(sender=CheckResult, results=results):
+        if isinstance(error, Exception):
+            log.error("results_recorded receiver %r failed: %s", receiver, error, exc_info=error)
 
 
 @job

@@ -149,7 +149,7 @@ def test_old_results_are_pruned(personas, http_server, settings, monkeypatch):
     assert jobs.prune_check_results() is False  # not again for 10 minutes
 
 
-def test_recorded_results_are_announced_for_latency_baselines(personas, http_server):
+def test_recorded_results_are_announced_for_latency_baselines(personas, http_server, caplog):
     from vigil.monitors.signals import results_recorded
 
     heard = []
@@ -157,7 +157,11 @@ def test_recorded_results_are_announced_for_latency_baselines(personas, http_ser
     def receiver(sender, results, **kwargs):
         heard.extend((r.monitor.latency_series, r.ok, r.latency_ms) for r in results)
 
+    def broken(sender, results, **kwargs):
+        raise RuntimeError("a bug in some receiver")
+
     monitor = make(personas, http_server.url)
+    results_recorded.connect(broken)
     results_recorded.connect(receiver)
     try:
         from django.test import TestCase
@@ -166,8 +170,11 @@ def test_recorded_results_are_announced_for_latency_baselines(personas, http_ser
             jobs.run_due_checks()
     finally:
         results_recorded.disconnect(receiver)
+        results_recorded.disconnect(broken)
+    assert CheckResult.objects.filter(monitor=monitor).count() == 1
     [(series, ok, latency)] = heard
     assert series == f"monitor.{monitor.pk}.latency_ms" and ok and latency > 0
+    assert "a bug in some receiver" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
