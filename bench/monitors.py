@@ -255,7 +255,7 @@ def section(r, machine, when, commit, args):
         f"| worker CPU at idle with no monitors (baseline, same run) | {100 * r['idle_cpu']:.1f} % |",
         f"| target server CPU / other processes' CPU | {100 * r['target_cpu']:.0f} % / {100 * r['other_cpu']:.0f} % |",
         f"| worker resident memory at the end | {r['rss_mib']:.0f} MiB |",
-        f"| before the window: checks, lag p99 (the first checks of monitors made in a burst) | {r['before_checks']:,}, {r['before_lag_p99']:.0f} ms |",
+        f"| during creation and warm-up: checks, lag p99 (each new monitor is checked at once) | {r['before_checks']:,}, {r['before_lag_p99']:.0f} ms |",
         "",
         "Lag = when a check started minus when it was due (each result records it). Due times are fixed slots "
         "(a phase per monitor + k × interval), so how long checks take never moves the next one, and slots missed "
