@@ -48,8 +48,13 @@ def test_serve_runs_the_monitors(vigil, http_server):
 
     http_server.stop()
     wait_for("the monitor to go down", lambda: monitor(created["id"])["status"] == "down")
-    alerts = vigil.request("GET", f"/api/v1/alerts?service_id={health['service_id']}&status=firing", token)[1]["items"]
-    alert = next(a for a in alerts if a["dedup_key"] == f"monitor:{created['id']}")
+
+    def firing_alert():
+        alerts = vigil.request("GET", f"/api/v1/alerts?service_id={health['service_id']}&status=firing", token)[1]
+        return next((a for a in alerts["items"] if a["dedup_key"] == f"monitor:{created['id']}"), None)
+
+    # The worker tells the alert pipeline right after it recorded the state (see jobs.py).
+    alert = wait_for("the alert", firing_alert, timeout=15)
     assert alert["summary"] == "Local site is down: connection failed: connection refused"
     incident = vigil.request("GET", f"/api/v1/incidents/{alert['incident_id']}", token)[1]
     assert incident["status"] == "triggered"
