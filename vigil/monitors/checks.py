@@ -187,7 +187,7 @@ def check_dns(monitor, deadline):
     except dns.resolver.NoNameservers as e:
         raise CheckFailed(f"every nameserver failed: {e}") from None
     latency = (time.perf_counter() - started) * 1000
-    records = [_record_text(r, monitor.record_type) for r in answer]
+    records = sorted(_record_text(r, monitor.record_type) for r in answer)  # resolvers rotate the order
     if monitor.expected_answer:
         want = monitor.expected_answer.strip().rstrip(".").lower()
         if want not in (r.rstrip(".").lower() for r in records):
