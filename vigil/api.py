@@ -91,6 +91,7 @@ def register_routers():
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
     from vigil.incidents.api import router as incidents
+    from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
     from vigil.sla.api import router as sla
@@ -104,6 +105,7 @@ def register_routers():
     api.add_router("/", oncall)
     api.add_router("/", sla)
     api.add_router("/", timelog)
+    api.add_router("/", monitors)
 
 
 register_routers()

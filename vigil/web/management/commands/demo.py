@@ -3,6 +3,7 @@
 import datetime as dt
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from vigil.catalog.actions import do_create_service
 from vigil.catalog.models import HostingProvider
 from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
+from vigil.monitors.actions import do_create_monitor
 from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedule
 from vigil.paging.actions import do_create_policy
 from vigil.sla import clocks as sla_clocks
@@ -129,6 +131,11 @@ class Command(BaseCommand):
             lines.append(f"{service.name}: {integration.name} key {key} -> {integration.url(key)}")
             if kind == "alertmanager":
                 shop_alerts = integration
+        # Uptime monitors: Vigil watching its own health endpoint and port (checked once it serves).
+        do_create_monitor(api, actor=admin, name="Vigil health endpoint", kind="http",
+                          target=f"{settings.BASE_URL}/healthz", keyword='"ok"', max_latency_ms=2000)
+        do_create_monitor(api, actor=admin, name="Vigil port", kind="ping",
+                          target=settings.BASE_URL.split("://", 1)[1].split("/", 1)[0], interval_seconds=300)
         ingest(shop_alerts, generic.parse([
             {"summary": f"HTTP 5xx rate above 5% on web-{n}", "severity": "critical", "dedup_key": f"web-{n}-5xx",
              "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}
