@@ -120,6 +120,9 @@ INSTALLED_APPS = [
     "vigil.incidents",
     "vigil.paging",
     "vigil.alerts",
+    "vigil.heartbeats",
+    "vigil.anomaly",
+    "vigil.selfwatch",
     "vigil.web",
 ]
 
