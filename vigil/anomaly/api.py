@@ -1,6 +1,6 @@
 import json
 from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from django.conf import settings
 from django.db.models import Q
@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.errors import ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
 from vigil.accounts.models import Role, Team
@@ -34,9 +34,6 @@ class MetricIn(In):
     at: Optional[datetime] = None
     labels: dict[str, str] = Field(default_factory=dict, max_length=20)
     service_id: Optional[int] = None
-
-
-Body = TypeAdapter(Union[MetricIn, list[MetricIn]])
 
 
 class SeriesOut(Schema):
@@ -128,13 +125,18 @@ def push_metrics(request):
     """Samples in, as `{name, value, at?, labels?, service_id?}` or a list of them (at most 1,000)."""
     try:
         data = json.loads(request.body or b"null")
-        parsed = Body.validate_python(data)
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         invalid("body", f"malformed JSON: {e}")
-    except PydanticError as e:
-        raise ValidationError([{**err, "loc": ["body", "payload", *err["loc"]]} for err in e.errors(include_url=False,
-                                                                                                  include_context=False)])
-    points = parsed if isinstance(parsed, list) else [parsed]
+    listed = isinstance(data, list)
+    points, errors = [], []
+    for i, item in enumerate(data if listed else [data]):
+        try:
+            points.append(MetricIn.model_validate(item))
+        except PydanticError as e:
+            errors += [{"loc": ["body", "payload", *([i] if listed else []), *err["loc"]], "msg": err["msg"],
+                        "type": err["type"]} for err in e.errors(include_url=False)]
+    if errors:
+        raise ValidationError(errors[:20])
     if len(points) > MAX_POINTS:
         invalid("body", f"at most {MAX_POINTS} samples a request")
     groups = {}
@@ -142,7 +144,7 @@ def push_metrics(request):
     for i, point in enumerate(points):
         team, service, error = _target(request, point)
         if error:
-            raise ValidationError([{"loc": ["body", "payload", *([i] if isinstance(parsed, list) else []),
+            raise ValidationError([{"loc": ["body", "payload", *([i] if listed else []),
                                             "service_id"], "msg": error, "type": "value_error"}])
         groups.setdefault((team, service), []).append(Point(point.name, point.value, point.at or now, point.labels))
     for (team, service), group in groups.items():

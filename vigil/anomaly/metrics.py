@@ -53,7 +53,7 @@ def record_many(team, points, service=None):
                                batch_size=500)
     latest = {}
     for s, p in zip(series, points):
-        if s.pk not in latest or p.at > latest[s.pk].at:
+        if s.pk not in latest or p.at >= latest[s.pk].at:  # at a tie, the later in the request
             latest[s.pk] = p
     for pk, p in latest.items():
         # Only forward: a late sample does not become the "last value".
