@@ -2,13 +2,14 @@ from django.urls import path
 
 from . import pages, views
 
+# The ping endpoints (healthchecks.io's paths, contract "Heartbeats"), with or without a trailing
+# slash as healthchecks.io takes them.
+PINGS = [("", {}, "ping"), ("/start", {"action": "start"}, "ping-start"), ("/fail", {"action": "fail"}, "ping-fail"),
+         ("/log", {"action": "log"}, "ping-log"), ("/<int:exit_status>", {}, "ping-exit-status")]
+
 urlpatterns = [
-    # The ping endpoints (healthchecks.io's paths; contract "Heartbeats").
-    path("ping/<uuid:key>", views.ping, name="ping"),
-    path("ping/<uuid:key>/start", views.ping, {"action": "start"}, name="ping-start"),
-    path("ping/<uuid:key>/fail", views.ping, {"action": "fail"}, name="ping-fail"),
-    path("ping/<uuid:key>/log", views.ping, {"action": "log"}, name="ping-log"),
-    path("ping/<uuid:key>/<int:exit_status>", views.ping, name="ping-exit-status"),
+    *[path(f"ping/<uuid:key>{suffix}", views.ping, kwargs, name=name) for suffix, kwargs, name in PINGS],
+    *[path(f"ping/<uuid:key>{suffix}/", views.ping, kwargs) for suffix, kwargs, _ in PINGS],
     # The web UI. Names start with "service" or "heartbeat" (the nav marks the section by them).
     path("services/<slug:slug>/heartbeats/", pages.service_heartbeats, name="service-heartbeats"),
     path("heartbeats/", pages.heartbeat_list, name="heartbeat-list"),

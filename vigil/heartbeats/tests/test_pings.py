@@ -34,6 +34,13 @@ def test_a_ping_answers_ok_as_plain_text_with_get_head_and_post(heartbeat):
     assert heartbeat.n_pings == 3
 
 
+def test_a_trailing_slash_is_taken_as_healthchecks_io_takes_it(heartbeat):
+    client = Client()
+    assert client.get(f"/ping/{heartbeat.uuid}/").content == b"OK"
+    assert client.post(f"/ping/{heartbeat.uuid}/fail/").content == b"OK"
+    assert [p.kind for p in heartbeat.pings.order_by("n")] == ["success", "fail"]
+
+
 def test_an_unknown_key_is_not_found_and_other_methods_are_refused(heartbeat):
     client = Client()
     response = client.get(f"/ping/{uuid.uuid4()}")
