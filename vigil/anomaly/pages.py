@@ -1,5 +1,7 @@
 """The metrics pages: the series a team pushes and the rules that watch them, each with its chart."""
 
+from datetime import UTC, datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -14,6 +16,31 @@ from . import actions
 from .chart import chart
 from .forms import RuleForm
 from .models import Rule, Series
+
+
+WHY = [("observed", "Observed"), ("observed_at", "At"), ("baseline", "Usual (median)"),
+       ("deviation", "One deviation (1.4826 × MAD)"), ("band", "Usual range"), ("deviations", "Deviations away"),
+       ("deviations_needed", "Deviations to fire"), ("baseline_samples", "Baseline samples"), ("threshold", "Threshold"),
+       ("away_since", "Away since"), ("window_minutes", "Window (minutes)"), ("evaluated_at", "Evaluated"),
+       ("reason", "Why")]
+
+
+def _shown(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return " to ".join(_shown(v) for v in value)
+    if isinstance(value, str):
+        try:
+            return f"{datetime.fromisoformat(value).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        except ValueError:
+            return value
+    return value
+
+
+def why_rows(why):
+    """The rule's `why` as (label, value) rows, in a reading order, numbers to 4 digits."""
+    return [(label, _shown(why[key])) for key, label in WHY if key in why]
 
 
 def _services(user, team_id):
@@ -69,7 +96,7 @@ def rule_detail(request, pk):
     except ValueError:
         hours = 24
     ctx = {"rule": rule, "series": rule.series, "chart": chart(rule.series, timezone.now(), hours, rule),
-           "form": form, "can_edit": can_edit, "hours": hours, "why": sorted(rule.why.items())}
+           "form": form, "can_edit": can_edit, "hours": hours, "why": why_rows(rule.why)}
     return render(request, "anomaly/rule.html", ctx)
 
 

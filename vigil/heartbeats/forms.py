@@ -10,8 +10,7 @@ SEVERITIES = [("sev1", "SEV1 (critical)"), ("sev2", "SEV2 (high)"), ("sev3", "SE
 
 class HeartbeatForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="The job, as people call it: “Nightly database backup”.")
-    kind = forms.ChoiceField(choices=Heartbeat.Kind.choices, label="Schedule", initial=Heartbeat.Kind.SIMPLE,
-                             widget=forms.RadioSelect)
+    kind = forms.ChoiceField(choices=Heartbeat.Kind.choices, label="Schedule", initial=Heartbeat.Kind.SIMPLE)
     period_minutes = forms.IntegerField(min_value=1, max_value=MAX_MINUTES, initial=1440, required=False,
                                         label="Period (minutes)", help_text="How often the job runs: 1440 is daily.")
     cron = forms.CharField(max_length=100, required=False, label="Cron expression",

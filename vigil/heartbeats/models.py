@@ -185,10 +185,30 @@ class Heartbeat(models.Model):
         return (f"{self.name}: no ping since {self.last_ping_at:%Y-%m-%d %H:%M} UTC "
                 f"(expected by {self.expected_at:%Y-%m-%d %H:%M} UTC, grace {_words(self.grace)})")
 
+    @property
+    def grace_text(self):
+        return _words(self.grace)
+
+    @property
+    def last_duration_text(self):
+        return run_time(self.last_duration)
+
     def schedule_text(self):
         if self.kind == self.Kind.CRON:
             return f"cron “{self.cron}” ({self.time_zone})"
         return f"every {_words(self.period)}"
+
+
+def run_time(delta):
+    """A run time for people: "12.3 s", "7 min 5 s", "2 h 3 min"."""
+    if delta is None:
+        return ""
+    seconds = delta.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
 
 
 def _words(delta):
@@ -227,6 +247,10 @@ class Ping(models.Model):
 
     def __str__(self):
         return f"#{self.n} {self.kind}"
+
+    @property
+    def duration_text(self):
+        return run_time(self.duration)
 
     @property
     def body_truncated(self):
