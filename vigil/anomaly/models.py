@@ -52,7 +52,8 @@ class Sample(models.Model):
     class Meta:
         ordering = ["at"]
         # Every read is "this series between two times": the baseline's hour slots, the window, the chart.
-        indexes = [models.Index(fields=["series", "at"])]
+        # The one on time alone is for pruning the oldest samples.
+        indexes = [models.Index(fields=["series", "at"]), models.Index(fields=["at"])]
 
 
 class Rule(models.Model):

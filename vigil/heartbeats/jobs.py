@@ -64,8 +64,8 @@ def check_due_heartbeat(now=None):
 
 
 def alert_details(heartbeat):
-    """What the alert carries: the schedule, the last pings, and the output of the last run."""
-    last = heartbeat.pings.exclude(kind="start").first()
+    """What the alert carries: the schedule, the last ping, and the output of the run that failed."""
+    last = heartbeat.pings.exclude(kind__in=["start", "log"]).first()
     details = {
         "heartbeat": heartbeat.name,
         "schedule": heartbeat.schedule_text(),
@@ -75,6 +75,6 @@ def alert_details(heartbeat):
     }
     if heartbeat.last_exit_status is not None:
         details["exit_status"] = heartbeat.last_exit_status
-    if last is not None and last.body:
+    if last is not None and last.kind == "fail" and last.body:
         details["output"] = last.body[-OUTPUT_IN_ALERT:]
     return details

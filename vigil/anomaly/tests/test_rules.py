@@ -48,12 +48,12 @@ def run_rules():
 def test_daily_seasonality_alone_does_not_fire(personas):
     series = history(personas)
     rule = rule_on(personas, series)
-    # Every evaluation of the last three days, morning rise and evening fall included.
-    at = NOW - timedelta(days=3)
+    # Every 40 minutes of the last two days, morning rise and evening fall included.
+    at = NOW - timedelta(days=2)
     while at <= NOW:
         state, why = evaluate(rule, at)
         assert state == Rule.State.OK, (at, why)
-        at += timedelta(minutes=20)
+        at += timedelta(minutes=40)
     # Because the baseline is the usual for that hour: night and afternoon have their own.
     night, afternoon = evaluate(rule, NOW - timedelta(hours=9))[1], evaluate(rule, NOW + timedelta(hours=0))[1]
     assert night["baseline"] < afternoon["baseline"] - 50
