@@ -82,6 +82,8 @@ def test_vigil_run_false_alerts_with_its_output_and_true_resolves(server):
     assert failed.stdout == "dumping 12 tables\npg_dump: disk full\n"  # passed through as it came
     alert = wait_for(lambda: alerts(server, "firing"))[0]
     assert alert["summary"] == "nightly backup: exited with status 1"
+    # The alert (and so the incident page) links to the heartbeat page, where the output is shown.
+    assert alert["links"] == [{"href": heartbeat["url"], "text": "Heartbeat and its pings"}]
     start, end = sorted(pings(server, heartbeat), key=lambda p: p["n"])
     assert start["kind"] == "start" and end["kind"] == "fail" and end["exit_status"] == 1
     assert end["body"] == "dumping 12 tables\npg_dump: disk full\n"
