@@ -120,7 +120,13 @@ def _target(request, point):
     return Team.objects.get(pk=teams.pop()), None, None
 
 
-@router.post("/metrics", response={202: dict})
+# The body is one sample or a list, read by hand (below) so that an error names the sample's index.
+_SAMPLE = MetricIn.model_json_schema()
+_BODY = {"oneOf": [_SAMPLE, {"type": "array", "items": _SAMPLE, "maxItems": MAX_POINTS}]}
+
+
+@router.post("/metrics", response={202: dict},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY}}}})
 def push_metrics(request):
     """Samples in, as `{name, value, at?, labels?, service_id?}` or a list of them (at most 1,000)."""
     try:
