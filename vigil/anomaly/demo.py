@@ -19,7 +19,7 @@ def load(service, *, actor):
         hour = at.hour + at.minute / 60
         points.append(Point("orders_per_minute", max(0.0, 60 + 45 * math.sin((hour - 8) / 24 * 2 * math.pi)
                                                      + rng.gauss(0, 4)), at, {"service": service.slug}))
-        at += timedelta(minutes=10)
+        at += timedelta(minutes=20)
     series = record_many(service.team, points, service=service)[0]
     do_create_rule(service, actor=actor, series=series, name="Checkout orders unusual", kind=Rule.Kind.DEVIATION,
                    direction=Rule.Direction.BOTH, deviations=4, window_minutes=20)
