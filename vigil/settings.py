@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "vigil.heartbeats",
     "vigil.anomaly",
     "vigil.selfwatch",
+    "vigil.sla",
+    "vigil.timelog",
     "vigil.web",
 ]
 

@@ -18,6 +18,7 @@ class VigilCollector:
         from vigil.heartbeats.models import Heartbeat
         from vigil.incidents.models import Incident
         from vigil.paging.models import DeliveryAttempt, Escalation, Notification
+        from vigil.sla.models import SlaClock
 
         now = timezone.now()
 
@@ -52,6 +53,7 @@ class VigilCollector:
         due.add_metric(["escalations"], Escalation.objects.filter(active=True, next_step_at__lte=now).count())
         due.add_metric(["heartbeats"], Heartbeat.objects.filter(alert_after__lte=now).count())
         due.add_metric(["metric_rules"], Rule.objects.filter(enabled=True, next_evaluation_at__lte=now).count())
+        due.add_metric(["sla_clocks"], SlaClock.objects.filter(next_due_at__lte=now).count())
         yield due
 
         attempts = CounterMetricFamily("vigil_delivery_attempts", "Notification delivery attempts by outcome.",

@@ -11,6 +11,7 @@ def timers():
     from vigil.anomaly.models import Rule
     from vigil.heartbeats.models import Heartbeat
     from vigil.paging.models import Escalation, Notification
+    from vigil.sla.models import SlaClock
 
     return [
         ("escalation", Escalation.objects.filter(active=True), "next_step_at"),
@@ -18,6 +19,7 @@ def timers():
         ("stuck_notification", Notification.objects.filter(state=Notification.State.SENDING), "sending_deadline"),
         ("heartbeat", Heartbeat.objects.all(), "alert_after"),
         ("metric_rule", Rule.objects.filter(enabled=True), "next_evaluation_at"),
+        ("sla_clock", SlaClock.objects.all(), "next_due_at"),
     ]
 
 
