@@ -21,4 +21,7 @@ urlpatterns = [
     path("", include("vigil.accounts.urls")),
     path("", include("vigil.oncall.urls")),
     path("", include("vigil.monitors.urls")),
+    path("", include("vigil.heartbeats.urls")),
+    path("", include("vigil.anomaly.urls")),
+    path("", include("vigil.selfwatch.urls")),
 ]

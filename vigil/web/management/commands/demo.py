@@ -141,4 +141,9 @@ class Command(BaseCommand):
              "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}
             for n in (1, 2)
         ]))
+        from vigil.anomaly import demo as anomaly_demo
+        from vigil.heartbeats import demo as heartbeats_demo
+
+        lines += heartbeats_demo.load(warehouse, actor=admin)
+        lines += anomaly_demo.load(shop, actor=admin)
         return lines
