@@ -59,3 +59,15 @@ def record_many(team, points, service=None):
         # Only forward: a late sample does not become the "last value".
         Series.objects.filter(Q(last_at__isnull=True) | Q(last_at__lte=p.at), pk=pk).update(last_value=p.value, last_at=p.at)
     return series
+
+
+def record_monitor_latency(sender, results, **kwargs):
+    """Receiver of monitors' results_recorded: each check's latency becomes a sample of the
+    monitor's latency series, so rules and baselines work on uptime monitors as on pushed metrics."""
+    by_service = {}
+    for result in results:
+        if result.latency_ms is not None:
+            by_service.setdefault(result.monitor.service, []).append(
+                Point(result.monitor.latency_series, float(result.latency_ms), result.at))
+    for service, points in by_service.items():
+        record_many(service.team, points, service=service)

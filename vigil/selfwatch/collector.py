@@ -17,6 +17,7 @@ class VigilCollector:
         from vigil.anomaly.models import Rule, Sample
         from vigil.heartbeats.models import Heartbeat
         from vigil.incidents.models import Incident
+        from vigil.monitors.models import Monitor
         from vigil.paging.models import DeliveryAttempt, Escalation, Notification
         from vigil.sla.models import SlaClock
 
@@ -54,6 +55,7 @@ class VigilCollector:
         due.add_metric(["heartbeats"], Heartbeat.objects.filter(alert_after__lte=now).count())
         due.add_metric(["metric_rules"], Rule.objects.filter(enabled=True, next_evaluation_at__lte=now).count())
         due.add_metric(["sla_clocks"], SlaClock.objects.filter(next_due_at__lte=now).count())
+        due.add_metric(["monitors"], Monitor.objects.filter(paused=False, next_due_at__lte=now).count())
         yield due
 
         attempts = CounterMetricFamily("vigil_delivery_attempts", "Notification delivery attempts by outcome.",

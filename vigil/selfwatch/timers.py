@@ -1,7 +1,7 @@
 """Every timer the worker keeps, as (name, queryset of the rows that are due, due-time field).
 
 The oldest due row of each is how far behind the worker is: a row whose time came and that no
-worker has taken yet. Other apps' timers (uptime monitors) are added here as they come."""
+worker has taken yet."""
 
 from django.db.models import Min
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils import timezone
 def timers():
     from vigil.anomaly.models import Rule
     from vigil.heartbeats.models import Heartbeat
+    from vigil.monitors.models import Monitor
     from vigil.paging.models import Escalation, Notification
     from vigil.sla.models import SlaClock
 
@@ -20,6 +21,7 @@ def timers():
         ("heartbeat", Heartbeat.objects.all(), "alert_after"),
         ("metric_rule", Rule.objects.filter(enabled=True), "next_evaluation_at"),
         ("sla_clock", SlaClock.objects.all(), "next_due_at"),
+        ("monitor", Monitor.objects.filter(paused=False), "next_due_at"),
     ]
 
 
