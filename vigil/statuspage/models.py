@@ -216,7 +216,7 @@ class PublicIncident(models.Model):
         return self.status in (MAINTENANCE_OPEN if self.is_maintenance else UNRESOLVED)
 
     def shortlink(self):
-        return f"{self.page.public_url()}/incidents/{self.code}"
+        return f"{self.page.public_url().rstrip('/')}/incidents/{self.code}"
 
 
 class PublicUpdate(models.Model):

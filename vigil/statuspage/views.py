@@ -149,7 +149,7 @@ class HistoryFeed(Feed):
         return reverse("statuspage-incident", args=[page.slug, update.public_incident.code]) + f"#{update.code}"
 
     def item_guid(self, update):
-        return f"{update.public_incident.page.public_url()}/incidents/{update.public_incident.code}#{update.code}"
+        return f"{update.public_incident.page.public_url().rstrip('/')}/incidents/{update.public_incident.code}#{update.code}"
 
     item_guid_is_permalink = False
 
