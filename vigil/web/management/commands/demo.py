@@ -18,6 +18,7 @@ from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
 from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedule
 from vigil.paging.actions import do_create_policy
+from vigil.statuspage.demo import demo_status_page
 
 ADMIN_EMAIL = "admin@example.com"
 PASSWORD = "vigil-demo"
@@ -85,6 +86,7 @@ class Command(BaseCommand):
                                       hosting_provider="DigitalOcean", monthly_approved_hours=4)
 
         alice, bob = people["alice"], people["bob"]
+        lines = []
         story = [
             (shop, "Checkout returns 502 for card payments", "sev1", ["acknowledge"], alice, 12),
             (api, "p99 latency above 2 s on /v2/orders", "sev2", [], None, 4),
@@ -93,8 +95,9 @@ class Command(BaseCommand):
             (shop, "Database failover drill", "sev2", ["acknowledge", "mitigate", "resolve"], alice, 60 * 72),
             (warehouse, "Nightly ETL did not run", "sev3", ["resolve"], people["dan"], 60 * 30),
         ]
+        opened = {}
         for service, title, severity, moves, actor, minutes_ago in story:
-            incident = incidents.do_create_incident(service, actor=actor or admin, title=title, severity=severity,
+            incident = opened[title] = incidents.do_create_incident(service, actor=actor or admin, title=title, severity=severity,
                                                     is_drill="drill" in title)
             # Back-date the opening so the clocks (time to acknowledge, to resolve) look lived-in.
             Incident.objects.filter(pk=incident.pk).update(created_at=now - timedelta(minutes=minutes_ago))
@@ -103,8 +106,9 @@ class Command(BaseCommand):
             if moves:
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
 
+        lines.append(demo_status_page(platform, shop, api, opened["Checkout returns 502 for card payments"], alice, now))
+
         # Integrations, and a burst of alerts through the real pipeline.
-        lines = []
         for service, kind in [(shop, "alertmanager"), (api, "pagerduty"), (warehouse, "generic")]:
             integration, key = do_create_integration(service, actor=admin, kind=kind,
                                                      grouping="service" if kind == "alertmanager" else "alert_group")
