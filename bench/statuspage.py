@@ -128,6 +128,34 @@ def measure(server, gen, path, args):
     return result
 
 
+BASELINE_APP = """\
+BODY = open(__file__.replace("baseline_app.py", "summary.json"), "rb").read()
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))])
+    return [BODY]
+"""
+
+
+def baseline(tmp, env, gen, args, body):
+    """The ceiling of the server itself: gunicorn as `vigil serve` runs it (1 process, gthread, 4
+    threads, access log) answering the same bytes from a three-line WSGI app."""
+    (tmp / "baseline_app.py").write_text(BASELINE_APP)
+    (tmp / "summary.json").write_bytes(body)
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--chdir", str(tmp), "-k", "gthread", "--threads", "4", "-w", "1",
+            "-b", f"{HOST}:{port}", "--access-logfile", "-", "baseline_app:app"]
+    server = Server("gunicorn baseline", argv, env, tmp / "baseline.log", port)
+    try:
+        server.start()
+        server.wait_ready(1)
+        say("  baseline: a bare WSGI app under the same gunicorn settings")
+        return measure(server, gen, "/baseline/summary.json", args)
+    finally:
+        server.stop()
+
+
 def section(rows, storm_rates, machine, when, commit, gen, args):
     lines = [
         "## Status page under load",
@@ -146,7 +174,8 @@ def section(rows, storm_rates, machine, when, commit, gen, args):
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for path, storm, r in rows:
-        lines.append(f"| `{path}` | {'100 alerts/s' if storm else 'none'} | {r['rps']:,.0f} | {r['p50']:.1f} | "
+        path = "bare gunicorn app, same bytes (baseline)" if path.startswith("/baseline") else f"`{path}`"
+        lines.append(f"| {path} | {'100 alerts/s' if storm else 'none'} | {r['rps']:,.0f} | {r['p50']:.1f} | "
                      f"{r['p99']:.1f} | {r['max']:.1f} | {100 * r['server_cpu'] / r['seconds']:.0f} % |")
     quiet = next(r for path, storm, r in rows if path.endswith("summary.json") and not storm)
     ok = quiet["rps"] >= TARGET_RPS and quiet["p99"] < TARGET_P99
@@ -189,6 +218,7 @@ def main(argv=None):
             status, raw = common.api(port, token, "GET", path)
             if status != 200:
                 raise RuntimeError(f"GET {path}: {status} {raw[:300]!r}")
+        rows.append(("/baseline/summary.json", False, baseline(tmp, env, gen, args, common.api(port, token, "GET", TARGETS[0])[1])))
         for storm in (False, True):
             say(f"  {'with' if storm else 'without'} the storm")
             s = Storm(port, hook, STORM_RATE) if storm else None

@@ -1,7 +1,7 @@
 """A status page through an incident, in a real browser (Debian's Chromium via Playwright) against a
 real `vigil serve`: operational, then a sev1 and a public update, then resolved with the outage in
-today's bar. At desktop and at phone width; screenshots are kept (their paths are printed; set
-VIGIL_SCREENSHOT_DIR to choose the folder)."""
+today's bar. At desktop and at phone width; screenshots are kept in var/screenshots/ (paths printed;
+VIGIL_SCREENSHOT_DIR chooses another folder)."""
 
 import os
 import re
@@ -97,7 +97,7 @@ def test_the_status_page_follows_an_incident(server, mapped, browser_page, tmp_p
     assert component_status(page, "Docs") == "operational"
     assert page.locator("#indicator").get_attribute("data-indicator") == "critical"
     assert page.locator(".sp-incident .sp-body").first.text_content() == UPDATE  # the markup shows as text
-    shots = Path(os.environ.get("VIGIL_SCREENSHOT_DIR") or tmp_path)
+    shots = Path(os.environ.get("VIGIL_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
     outage_shot = shots / f"status-page-outage-{page.width}.png"
     page.screenshot(path=str(outage_shot), full_page=True)

@@ -164,7 +164,8 @@ class PageState:
                 names = [i.name for i, comps in incidents if c.pk in comps and _overlaps(i, lo, hi)]
                 days.append({"date": day, "status": worst(statuses), "uptime": 100.0 * (length - down) / length,
                              "incidents": names})
-            rows.append({"component": c, "days": days, "uptime": 100.0 * up / known if known else 100.0})
+            rows.append({"component": c, "days": days, "uptime": 100.0 * up / known if known else 100.0,
+                         "incident_days": [d for d in days if d["incidents"]]})
         return rows
 
 
