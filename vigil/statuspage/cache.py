@@ -43,7 +43,8 @@ def _read_version(slug, now):
         cursor.execute("SELECT version, public FROM statuspage_statuspage WHERE slug = %s", [slug])
         row = cursor.fetchone()
     version = row[0] if row and row[1] else None
-    _versions[slug] = (now, version)
+    if row:  # not for unknown slugs: made-up ones must not grow the dict
+        _versions[slug] = (now, version)
     return version
 
 
@@ -68,6 +69,7 @@ class PublicCache:
     def __init__(self, app):
         self.app = app
         self.entries = {}
+        self.filling = set()
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
@@ -97,9 +99,14 @@ class PublicCache:
         if version is None:
             return self.app(environ, start_response)
         key = (version, time.gmtime()[:3])
-        if entry is not None and entry.key == key:
+        if entry is not None and (entry.key == key or path in self.filling):
+            # Fresh, or being re-rendered by another thread: the previous bytes until it is done.
             return self._serve(entry, environ, start_response)
-        return self._fill(path, key, environ, start_response)
+        self.filling.add(path)
+        try:
+            return self._fill(path, key, environ, start_response)
+        finally:
+            self.filling.discard(path)
 
     def _serve(self, entry, environ, start_response):
         if entry.etag and environ.get("HTTP_IF_NONE_MATCH") == entry.etag:
