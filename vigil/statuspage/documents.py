@@ -15,7 +15,6 @@ from .models import (
     ComponentStatus,
     ComponentStatusChange,
     MaintenanceStatus,
-    PublicIncident,
     PublicUpdate,
     worst,
 )

@@ -297,7 +297,9 @@ def subscribe(page, *, kind, address, components=(), confirmed=False, now=None):
     `confirmed` (a team member adding it). Returns (subscriber, created)."""
     now = now or timezone.now()
     subscriber, created = Subscriber.objects.get_or_create(page=page, kind=kind, address=address)
-    subscriber.components.set([c for c in components if c.page_id == page.pk])
+    # A stranger typing a confirmed subscriber's address into the public form changes nothing.
+    if created or confirmed or kind == Subscriber.Kind.WEBHOOK or subscriber.confirmed_at is None:
+        subscriber.components.set([c for c in components if c.page_id == page.pk])
     if confirmed or kind == Subscriber.Kind.WEBHOOK:
         if subscriber.confirmed_at is None:
             subscriber.confirmed_at = now

@@ -120,3 +120,9 @@ def test_a_webhook_subscriber_gets_the_statuspage_payload_signed_and_is_retried(
         assert second["headers"]["X-Vigil-Signature"].startswith("v1=")
     finally:
         receiver.close()
+
+
+def test_the_public_form_cannot_change_a_confirmed_subscription(client, page):
+    subscriber, _ = services.subscribe(page, kind="email", address="c@example.com", components=[page.api], confirmed=True)
+    client.post("/status/acme/subscribe/", {"email": "c@example.com", "components": [page.website.pk]})
+    assert list(subscriber.components.all()) == [page.api]
