@@ -93,7 +93,9 @@ def register_routers():
     from vigil.incidents.api import router as incidents
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
+    from vigil.sla.api import router as sla
     from vigil.statuspage.api import router as statuspage
+    from vigil.timelog.api import router as timelog
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
@@ -101,6 +103,8 @@ def register_routers():
     api.add_router("/", alerts)
     api.add_router("/", paging)
     api.add_router("/", oncall)
+    api.add_router("/", sla)
+    api.add_router("/", timelog)
     api.add_router("/", statuspage)
 
 

@@ -120,6 +120,8 @@ INSTALLED_APPS = [
     "vigil.incidents",
     "vigil.paging",
     "vigil.alerts",
+    "vigil.sla",
+    "vigil.timelog",
     "vigil.statuspage",
     "vigil.web",
 ]
