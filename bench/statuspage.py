@@ -186,8 +186,9 @@ def section(rows, storm_rates, machine, when, commit, gen, args):
     ok = quiet["rps"] >= TARGET_RPS and quiet["p99"] < TARGET_P99
     lines += ["", f"Target {'met' if ok else 'not met'} in this run: summary.json {quiet['rps']:,.0f} req/s, "
               f"p99 {quiet['p99']:.1f} ms without the storm; the bare gunicorn app answering the same bytes made "
-              f"{base['rps']:,.0f} req/s (p99 {base['p99']:.1f} ms) in the same run, so the server itself, not the status "
-              "page code, sets the ceiling. CPU columns are shares of one core during the measured run (the machine has "
+              f"{base['rps']:,.0f} req/s (p99 {base['p99']:.1f} ms) in the same run: the status page reached "
+              f"{100 * quiet['rps'] / base['rps']:.0f} % of what the server itself can answer here (the rest: "
+              "the job loop sharing the process, and noise). CPU columns are shares of one core during the measured run (the machine has "
               f"{machine['cpus']}); a high share for other processes means the figures are depressed by other work.", "",
               "The page and its JSON are answered from memory by a small WSGI layer in front of Django "
               "(vigil/statuspage/cache.py), re-rendered only when the page's version moves; see docs/status-pages.md."]
