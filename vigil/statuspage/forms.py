@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.core.validators import URLValidator
 
@@ -36,6 +38,12 @@ class PageForm(forms.ModelForm):
             del self.fields["team"]
         else:
             del self.fields["remove_logo"]
+
+    def clean_time_zone(self):
+        name = self.cleaned_data["time_zone"]
+        if name not in zoneinfo.available_timezones():
+            raise forms.ValidationError("Not a time zone name such as Etc/UTC or Europe/Paris.")
+        return name
 
     def clean_logo_file(self):
         upload = self.cleaned_data.get("logo_file")

@@ -180,7 +180,7 @@ def secret_link(request, slug):
     return redirect(page)
 
 
-def pages_for_incident(incident, user):
+def pages_for_incident(incident):
     """The status pages a responder of the incident may post to: those of the incident's team."""
     return StatusPage.objects.filter(team_id=incident.team_id)
 
@@ -190,7 +190,7 @@ def pages_for_incident(incident, user):
 def incident_public_update(request, pk):
     incident = get_for_user(for_user(Incident.objects.select_related("service"), request.user), request.user, pk=pk)
     require_role(request.user, incident.team_id, Role.RESPONDER)
-    form = PublicUpdateForm(request.POST, pages=pages_for_incident(incident, request.user))
+    form = PublicUpdateForm(request.POST, pages=pages_for_incident(incident))
     if form.is_valid():
         d = form.cleaned_data
         try:

@@ -68,7 +68,7 @@ def status_page(request, slug):
     page = viewable_page(request, slug)
     state = PageState(page)
     body = render(request, "statuspage/public.html", {
-        "page": page, "state": state, "history": state.history(), "feeds": True,
+        "page": page, "state": state, "history": state.history(),
         "incidents": [i for i in state.incidents if i not in state.unresolved][:10],
     }).content
     return _respond(request, page, body, "text/html; charset=utf-8")

@@ -14,7 +14,7 @@ register = template.Library()
 def incident_public_updates(context, incident):
     """The incident page's "Status pages" section: what customers were told, and a form to tell them more."""
     user = context["request"].user
-    pages = pages_for_incident(incident, user)
+    pages = pages_for_incident(incident)
     published = list(PublicIncident.objects.filter(incident=incident).select_related("page").prefetch_related("updates"))
     can_post = has_role(user, incident.team_id, Role.RESPONDER) and pages.exists()
     form = None

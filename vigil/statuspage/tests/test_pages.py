@@ -133,6 +133,10 @@ def test_a_responder_publishes_from_the_incident_page_and_a_viewer_cannot(client
 
 def test_the_team_pages_make_a_page_and_its_components(client, personas):
     client.force_login(personas.admin)
+    bad = client.post("/status-pages/new/", {"team": personas.team.pk, "name": "Acme", "slug": "acme-status",
+                                             "accent_colour": "red", "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 200 and b"Not a time zone name" in bad.content and b"#rrggbb" in bad.content
+    assert not StatusPage.objects.exists()
     response = client.post("/status-pages/new/", {"team": personas.team.pk, "name": "Acme", "slug": "acme-status",
                                                   "public": "on", "accent_colour": "#112233", "time_zone": "Etc/UTC"})
     assert response.status_code == 302, response.content
