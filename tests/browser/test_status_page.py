@@ -106,10 +106,12 @@ def test_the_status_page_follows_an_incident(server, mapped, browser_page, tmp_p
     page.goto(server.base + f"/incidents/{incident['id']}/")
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_load_state()
+    assert page.locator(".message.success").text_content() == "Resolved."
     form = page.locator("#public-update-form")
     form.locator("select[name=status]").select_option("resolved")
     form.get_by_role("button", name="Publish").click()
     page.wait_for_load_state()
+    assert "Published on Acme Status." in page.locator(".message.success").text_content()
 
     page.goto(status_url)
     assert page.locator("#indicator").text_content() == "All Systems Operational"

@@ -52,7 +52,7 @@ def _respond(request, page, body, content_type, cors=False):
     response["Last-Modified"] = http_date(page.updated_at.timestamp())
     response["X-Content-Type-Options"] = "nosniff"
     if page.public:
-        response["Cache-Control"] = "public, max-age=5"
+        response["Cache-Control"] = "public, no-cache"  # kept, but revalidated (ETag: a cheap 304) so a change shows at once
         if response.status_code == 200:
             response["X-Vigil-Cache"] = f"{page.pk}:{page.version}"
     else:

@@ -30,7 +30,7 @@ def test_the_page_shows_components_incidents_and_escapes_what_was_typed(client, 
     services.post_public_update(incident, page=page, status="investigating", body=EVIL)
     response = client.get("/status/acme/")
     html = response.content.decode()
-    assert response.status_code == 200 and "public" in response["Cache-Control"] and response["ETag"]
+    assert response.status_code == 200 and response["Cache-Control"] == "public, no-cache" and response["ETag"]
     assert "<script>alert" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt; &amp; co" in html
     assert 'data-indicator="critical"' in html and "Major Service Outage" in html
