@@ -97,6 +97,7 @@ def register_routers():
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
     from vigil.sla.api import router as sla
+    from vigil.statuspage.api import router as statuspage
     from vigil.timelog.api import router as timelog
 
     api.add_router("/", accounts)
@@ -110,6 +111,7 @@ def register_routers():
     api.add_router("/", sla)
     api.add_router("/", timelog)
     api.add_router("/", monitors)
+    api.add_router("/", statuspage)
 
 
 register_routers()

@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "vigil.sla",
     "vigil.timelog",
     "vigil.monitors",
+    "vigil.statuspage",
     "vigil.web",
 ]
 

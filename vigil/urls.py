@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("vigil.statuspage.urls")),
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
     path("", include("vigil.sla.urls")),

@@ -22,6 +22,7 @@ from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedu
 from vigil.paging.actions import do_create_policy
 from vigil.sla import clocks as sla_clocks
 from vigil.sla.actions import do_set_sla_policy
+from vigil.statuspage.demo import demo_status_page
 from vigil.timelog.actions import do_log_time
 
 ADMIN_EMAIL = "admin@example.com"
@@ -123,6 +124,10 @@ class Command(BaseCommand):
             for who, minutes, kind in hours_spent.get(title, []):
                 do_log_time(incident, actor=who, minutes=minutes, kind=kind)
 
+        # The clients' status page, telling them about the open checkout incident.
+        checkout = Incident.objects.get(service=shop, title="Checkout returns 502 for card payments")
+        status_page_line = demo_status_page(platform, shop, api, checkout, alice, now)
+
         # Integrations, and a burst of alerts through the real pipeline.
         lines = []
         for service, kind in [(shop, "alertmanager"), (api, "pagerduty"), (warehouse, "generic")]:
@@ -147,3 +152,4 @@ class Command(BaseCommand):
         lines += heartbeats_demo.load(warehouse, actor=admin)
         lines += anomaly_demo.load(shop, actor=admin)
         return lines
+        return [status_page_line, *lines]
