@@ -79,7 +79,7 @@ def test_a_responder_acknowledges_then_resolves_and_the_timeline_grows(personas,
     incident.refresh_from_db()
     assert incident.status == "resolved"
     assert incident.resolved_at is not None
-    assert kinds(incident) == ["created", "acknowledged", "resolved"]
+    assert kinds(incident) == ["created", "acknowledged", "role", "resolved"]
 
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "Resolved." in html  # the message
