@@ -90,6 +90,7 @@ def register_routers():
     from vigil.accounts.api import router as accounts
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
+    from vigil.comms.api import router as comms
     from vigil.incidents.api import router as incidents
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
@@ -100,6 +101,7 @@ def register_routers():
     api.add_router("/", alerts)
     api.add_router("/", paging)
     api.add_router("/", oncall)
+    api.add_router("/", comms)
 
 
 register_routers()
