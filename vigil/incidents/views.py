@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from vigil.accounts.models import Role
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
+from vigil.comms.views import incident_updates_context
 from vigil.paging.pages import incident_paging_context
 
 from . import actions
@@ -179,6 +180,8 @@ def _workspace_forms(request, incident):
             "affected_components": ", ".join(incident.affected_components),
         })
     return {
+        **incident_updates_context(incident, request.user, True),
+        "now": timezone.now(),
         "role_form": RoleForm(incident=incident, initial={"role": IncidentRole.COMMANDER, "user": request.user.pk}),
         "fix_forms": [FixForm(action=action) for action in FixAction],
         "impact_form": impact_form,
