@@ -1,8 +1,9 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from vigil.accounts.models import Role, User
-from vigil.accounts.permissions import for_user
+from vigil.accounts.permissions import for_user, has_role
 from vigil.catalog.models import Service
 
 from .models import FIX_REQUIRED, FixAction, FixOutcome, IncidentRole, Severity, Status
@@ -61,9 +62,12 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person", empty_label=None)
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = team_responders(incident.team_id)
+        people = Q(memberships__team_id=incident.team_id, memberships__role__in=[Role.ADMIN, Role.RESPONDER])
+        if has_role(user, incident.team_id, Role.RESPONDER):
+            people |= Q(pk=user.pk)  # a site admin is a responder everywhere without being a member
+        self.fields["user"].queryset = User.objects.filter(people, is_active=True).distinct().order_by("name", "email")
 
 
 class FixForm(forms.Form):
@@ -140,8 +144,3 @@ class ImpactForm(forms.Form):
         names = [n.strip()[:200] for n in self.cleaned_data["affected_components"].split(",")]
         return list(dict.fromkeys(n for n in names if n))
 
-
-def team_responders(team_id):
-    """Who may hold a role on the team's incidents: its active admins and responders."""
-    return User.objects.filter(memberships__team_id=team_id, memberships__role__in=[Role.ADMIN, Role.RESPONDER],
-                               is_active=True).distinct().order_by("name", "email")

@@ -182,7 +182,7 @@ def _workspace_forms(request, incident):
     return {
         **incident_updates_context(incident, request.user, True),
         "now": timezone.now(),
-        "role_form": RoleForm(incident=incident, initial={"role": IncidentRole.COMMANDER, "user": request.user.pk}),
+        "role_form": RoleForm(incident=incident, user=request.user, initial={"role": IncidentRole.COMMANDER, "user": request.user.pk}),
         "fix_forms": [FixForm(action=action) for action in FixAction],
         "impact_form": impact_form,
     }
@@ -192,7 +192,7 @@ def _workspace_forms(request, incident):
 @login_required
 def incident_role_assign(request, pk):
     incident = _responder_incident(request, pk)
-    form = RoleForm(request.POST, incident=incident)
+    form = RoleForm(request.POST, incident=incident, user=request.user)
     if form.is_valid():
         user, role = form.cleaned_data["user"], form.cleaned_data["role"]
         _, created = actions.do_assign_role(incident, user, role, actor=request.user)

@@ -84,3 +84,11 @@ def test_impact_cannot_start_in_the_future(personas, client, incident):
     r = client.post(f"/incidents/{incident.pk}/impact/", {"severity": "sev2", "impact_started_at": "2999-01-01T00:00"}, follow=True)
     assert "Impact cannot start in the future." in r.content.decode()
     assert Incident.objects.get(pk=incident.pk).impact_started_at is None
+
+
+def test_a_site_admin_who_is_not_a_member_can_take_command(personas, client, incident):
+    client.force_login(personas.site_admin)
+    html = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert ">Sam Site</option>" in html and ">Oscar Outsider</option>" not in html
+    client.post(f"/incidents/{incident.pk}/roles/", {"role": "commander", "user": personas.site_admin.pk})
+    assert Incident.objects.get(pk=incident.pk).commander == personas.site_admin
