@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from vigil.accounts.models import Role
@@ -23,7 +22,7 @@ SUGGESTED = {Status.TRIGGERED: UpdateStatus.INVESTIGATING, Status.ACKNOWLEDGED: 
              Status.MITIGATED: UpdateStatus.MONITORING, Status.RESOLVED: UpdateStatus.RESOLVED}
 
 
-def incident_updates_context(incident, user, can_respond):
+def incident_updates_context(incident, can_respond):
     """For comms/_incident_updates.html, included in the incident page."""
     updates = list(StakeholderUpdate.objects.filter(incident=incident).select_related("posted_by").prefetch_related("messages")[:20])
     reminder = UpdateReminder.objects.filter(incident=incident).first()

@@ -113,8 +113,7 @@ def do_update_incident(incident, *, actor, **changes):
     incident.save(update_fields=[f for f in changed if f != "affected_services"])
     incident.add_entry(
         TimelineEntry.Kind.UPDATED, actor=actor,
-        body="; ".join(_describe_change(f, before[f], after[f]) for f in changed if f not in LONG_TEXT)
-        or " and ".join(f"{f} edited" for f in changed),
+        body="; ".join(_describe_change(f, before[f], after[f]) for f in changed),
         data={"before": {f: before[f] for f in changed}, "after": {f: after[f] for f in changed}},
     )
     audit.record("incident.update", incident, actor=actor, team=incident.team, before=before, after=after)
@@ -128,6 +127,8 @@ LONG_TEXT = {"description", "impact"}
 
 def _describe_change(field, before, after):
     name = field.replace("_", " ")
+    if field in LONG_TEXT:
+        return f"{name} edited"
     if isinstance(after, list):
         return f"{name}: {', '.join(after) or 'none'}"
     return f"{name}: {before or 'not set'} → {after or 'not set'}"

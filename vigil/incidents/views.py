@@ -180,7 +180,7 @@ def _workspace_forms(request, incident):
             "affected_components": ", ".join(incident.affected_components),
         })
     return {
-        **incident_updates_context(incident, request.user, True),
+        **incident_updates_context(incident, True),
         "now": timezone.now(),
         "role_form": RoleForm(incident=incident, user=request.user, initial={"role": IncidentRole.COMMANDER, "user": request.user.pk}),
         "fix_forms": [FixForm(action=action) for action in FixAction],

@@ -42,7 +42,8 @@ def test_impact_started_before_the_alert_and_what_is_affected(personas, api, inc
     [entry] = incident.timeline.filter(kind="updated")
     assert "affected services: Acme Search, Acme Shop" in entry.body
     assert "affected components: checkout API, payments worker" in entry.body
-    assert "impact edited" not in entry.body and "impact started at: not set →" in entry.body
+    assert "impact edited" in entry.body and "Customers cannot pay" not in entry.body
+    assert "impact started at: not set →" in entry.body
     again = api(personas.responder).get(f"/api/v1/incidents/{incident.pk}").json()
     assert again["affected_components"] == ["checkout API", "payments worker"]
 
@@ -52,7 +53,7 @@ def test_the_same_values_again_add_no_entry(personas, api, incident):
     client.patch(f"/api/v1/incidents/{incident.pk}", {"impact": "Slow pages", "affected_service_ids": [personas.service.pk]})
     client.patch(f"/api/v1/incidents/{incident.pk}", {"impact": "Slow pages", "affected_service_ids": [personas.service.pk]})
     assert len(updates(incident)) == 1
-    assert updates(incident) == ["affected services: Acme Shop"]
+    assert updates(incident) == ["impact edited; affected services: Acme Shop"]
 
 
 @pytest.mark.parametrize("patch, field", [
