@@ -16,7 +16,7 @@ from vigil.paging.engine import ways_to_reach
 from vigil.paging.jobs import MAX_ATTEMPTS, backoff
 from vigil.worker import job
 
-from .models import Message, UpdateReminder, minutes_text
+from .models import Message, UpdateReminder, minutes_text, one_line
 from .reminders import quiet_for
 
 log = logging.getLogger("vigil.comms")
@@ -46,7 +46,7 @@ def remind_quiet_incident(now=None):
         people = {}
         for holder in holders:
             people.setdefault(holder.user, []).append(holder.get_role_display().lower())
-        subject = f"Post an update: #{incident.number} {incident.title} ({incident.service.name})"
+        subject = one_line(f"Post an update: #{incident.number} {incident.title} ({incident.service.name})")
         text = (f"Stakeholders of {incident.service.name} have heard nothing about incident #{incident.number} "
                 f"({incident.severity.upper()}, {incident.get_status_display().lower()}) for {minutes_text(quiet)}.\n"
                 f"Post an update: {settings.BASE_URL}{incident.get_absolute_url()}#updates\n")

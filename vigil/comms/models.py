@@ -104,6 +104,11 @@ class CommsSettings(models.Model):
         return {status: self.template_for(status) for status in UpdateStatus.values}
 
 
+def one_line(text):
+    """For a subject line: a title typed with a line break must not break the mail's headers."""
+    return " ".join(text.split())[:300]
+
+
 def minutes_text(minutes):
     if not minutes:
         return "when we know more"
@@ -153,7 +158,7 @@ class StakeholderUpdate(models.Model):
     def subject(self):
         incident = self.incident
         drill = "[DRILL] " if incident.is_drill else ""
-        return f"{drill}[{incident.service.name}] {self.get_status_display()}: {incident.title}"
+        return one_line(f"{drill}[{incident.service.name}] {self.get_status_display()}: {incident.title}")
 
 
 class Message(models.Model):

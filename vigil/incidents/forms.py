@@ -105,6 +105,7 @@ class FixForm(forms.Form):
         for name in list(self.fields):
             if name not in shown:
                 del self.fields[name]
+        self.order_fields(shown)
         if action in self.FROM_TO:
             self.fields["from_"].label, self.fields["to"].label = self.FROM_TO[action]
         for name in FIX_REQUIRED[action]:

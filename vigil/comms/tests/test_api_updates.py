@@ -110,3 +110,14 @@ def test_the_incident_page_shows_updates_escaped(personas, client, incident, sta
     client.force_login(personas.viewer)
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_title_with_a_line_break_still_makes_a_good_subject(personas, api, smtp):
+    incident = actions.do_create_incident(personas.service, actor=personas.responder, title="Checkout\r\nBcc: x@evil.test",
+                                          severity="sev2")
+    Stakeholder.objects.create(service=personas.service, name="Bea", address="bea@client.test")
+    api(personas.responder).post(updates_url(incident), {"status": "investigating", "body": "Looking."})
+    work()
+    [(to, email)] = smtp.messages
+    assert to == ["bea@client.test"]
+    assert email["Subject"] == "[Acme Shop] Investigating: Checkout Bcc: x@evil.test" and email["Bcc"] is None
