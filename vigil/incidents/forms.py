@@ -54,10 +54,6 @@ class NoteForm(forms.Form):
     body = forms.CharField(label="Note", max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class SeverityForm(forms.Form):
-    severity = forms.ChoiceField(choices=Severity.choices)
-
-
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=IncidentRole.choices)
     user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person", empty_label=None)

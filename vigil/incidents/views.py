@@ -13,7 +13,7 @@ from vigil.comms.views import incident_updates_context
 from vigil.paging.pages import incident_paging_context
 
 from . import actions
-from .forms import OPEN, FilterForm, FixForm, ImpactForm, IncidentForm, NoteForm, RoleForm, SeverityForm
+from .forms import OPEN, FilterForm, FixForm, ImpactForm, IncidentForm, NoteForm, RoleForm
 from .models import OPEN_STATUSES, FixAction, Incident, IncidentRole, RoleAssignment, TransitionNotAllowed
 
 ACTIONS = {
@@ -144,19 +144,6 @@ def incident_note(request, pk):
         messages.success(request, "Note added.")
     else:
         messages.error(request, "The note is empty or too long.")
-    return redirect(incident)
-
-
-@require_POST
-@login_required
-def incident_severity(request, pk):
-    incident = _responder_incident(request, pk)
-    form = SeverityForm(request.POST)
-    if form.is_valid():
-        actions.do_update_incident(incident, actor=request.user, severity=form.cleaned_data["severity"])
-        messages.success(request, "Severity updated.")
-    else:
-        messages.error(request, "Choose a severity from the list.")
     return redirect(incident)
 
 

@@ -127,11 +127,11 @@ def test_an_empty_note_adds_nothing(personas, client, incident):
 
 def test_a_responder_changes_the_severity(personas, client, incident):
     client.force_login(personas.responder)
-    client.post(f"/incidents/{incident.pk}/severity/", {"severity": "sev1"})
+    client.post(f"/incidents/{incident.pk}/impact/", {"severity": "sev1"})
     incident.refresh_from_db()
     assert incident.severity == "sev1"
     assert kinds(incident) == ["created", "updated"]
-    assert client.post(f"/incidents/{incident.pk}/severity/", {"severity": "sev9"}).status_code == 302
+    assert client.post(f"/incidents/{incident.pk}/impact/", {"severity": "sev9"}).status_code == 302
     assert Incident.objects.get(pk=incident.pk).severity == "sev1"
 
 
