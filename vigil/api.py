@@ -94,6 +94,8 @@ def register_routers():
     from vigil.incidents.api import router as incidents
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
+    from vigil.sla.api import router as sla
+    from vigil.timelog.api import router as timelog
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
@@ -102,6 +104,8 @@ def register_routers():
     api.add_router("/", paging)
     api.add_router("/", oncall)
     api.add_router("/", comms)
+    api.add_router("/", sla)
+    api.add_router("/", timelog)
 
 
 register_routers()

@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     "vigil.paging",
     "vigil.alerts",
     "vigil.comms",
+    "vigil.sla",
+    "vigil.timelog",
     "vigil.web",
 ]
 

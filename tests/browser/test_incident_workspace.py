@@ -1,6 +1,6 @@
 """Running an incident from its page, in a real browser (Debian's Chromium via Playwright) against
 a real `vigil serve` whose mail goes to a real SMTP server (aiosmtpd) in this process: assign a
-commander, log a rollback, post a stakeholder update, resolve. Run with `pytest -m browser`."""
+commander, log a rollback, post a stakeholder update, log 30 minutes of corrective time, resolve. Run with `pytest -m browser`."""
 
 import os
 import re
@@ -145,14 +145,21 @@ def test_a_commander_runs_an_incident_from_its_page(server, smtp, incident, page
     assert mail["Subject"] == f"[Acme Shop] Identified: {EVIL}"
     assert mail.get_payload().startswith("We rolled back the deploy that broke checkout.")
 
-    # (Time logging, issue 5's other half: "log 30 minutes of corrective time" goes here.)
+    # Log 30 minutes of corrective time (the timelog app's section of the page).
+    page.fill("#id_time_minutes", "30")
+    page.select_option("#id_time_kind", "corrective")
+    page.fill("#id_time_note", "rolled back deploy 4521")
+    page.get_by_role("button", name="Log time").click()
+    page.wait_for_load_state()
+    assert page.locator(".message.success").text_content() == "30 min of corrective time logged."
+    assert page.locator("#time-corrective").text_content() == "30 min"
 
     page.get_by_role("button", name="Resolve").click()
     page.wait_for_load_state()
     assert page.locator("#incident-status").text_content() == "Resolved"
     kinds = [k for k in page.locator(".timeline .kind").all_text_contents()
-             if k in ("created", "role", "fix", "stakeholder_update", "resolved")]
-    assert kinds == ["created", "role", "fix", "stakeholder_update", "resolved"]
+             if k in ("created", "role", "fix", "stakeholder_update", "time_logged", "resolved")]
+    assert kinds == ["created", "role", "fix", "stakeholder_update", "time_logged", "resolved"]
     assert page.locator("#incident-title").text_content() == EVIL
     # Nothing wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -19,6 +19,9 @@ from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
 from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedule
 from vigil.paging.actions import do_create_policy
+from vigil.sla import clocks as sla_clocks
+from vigil.sla.actions import do_set_sla_policy
+from vigil.timelog.actions import do_log_time
 
 ADMIN_EMAIL = "admin@example.com"
 PASSWORD = "vigil-demo"
@@ -86,6 +89,18 @@ class Command(BaseCommand):
                                       hosting_provider="DigitalOcean", monthly_approved_hours=4)
 
         alice, bob = people["alice"], people["bob"]
+        # SLAs: the shop round the clock, the partner API in Paris business hours; Carol manages the shop's hours.
+        do_set_sla_policy(shop, actor=admin, targets={
+            "sev1": {"ack_seconds": 15 * 60, "resolve_seconds": 4 * 3600},
+            "sev2": {"ack_seconds": 30 * 60, "resolve_seconds": 8 * 3600},
+            "sev3": {"ack_seconds": 2 * 3600, "resolve_seconds": 24 * 3600}})
+        do_set_sla_policy(api, actor=admin, business_hours_only=True, time_zone="Europe/Paris", targets={
+            "sev2": {"ack_seconds": 3600, "resolve_seconds": 8 * 3600}, "sev4": {"resolve_seconds": 5 * 8 * 3600}})
+        shop.project_manager = people["carol"]
+        shop.save(update_fields=["project_manager"])
+        hours_spent = {"Checkout returns 502 for card payments": [(alice, 35, "investigation"), (alice, 50, "corrective")],
+                       "Search index stale after deploy": [(bob, 90, "corrective"), (bob, 30, "preventive")],
+                       "Database failover drill": [(alice, 120, "preventive")]}
         story = [
             (shop, "Checkout returns 502 for card payments", "sev1", ["acknowledge"], alice, 12),
             (api, "p99 latency above 2 s on /v2/orders", "sev2", [], None, 4),
@@ -99,10 +114,13 @@ class Command(BaseCommand):
                                                     is_drill="drill" in title)
             # Back-date the opening so the clocks (time to acknowledge, to resolve) look lived-in.
             Incident.objects.filter(pk=incident.pk).update(created_at=now - timedelta(minutes=minutes_ago))
+            sla_clocks.start(incident, now - timedelta(minutes=minutes_ago))
             for move in moves:
                 getattr(incidents, f"do_{move}_incident")(incident, actor=actor)
             if moves:
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
+            for who, minutes, kind in hours_spent.get(title, []):
+                do_log_time(incident, actor=who, minutes=minutes, kind=kind)
             if title.startswith("Checkout"):
                 checkout = incident
 
