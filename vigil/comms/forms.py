@@ -49,4 +49,6 @@ class SettingsForm(forms.Form):
     def settings(self):
         data = self.cleaned_data
         return ({sev: data[f"minutes_{sev}"] for sev in DEFAULT_REMINDER_MINUTES},
-                {status: data[f"template_{status}"] or DEFAULT_TEMPLATES[status] for status in UpdateStatus.values})
+                # Browsers send CRLF: normalised, an untouched default compares equal and is not stored.
+                {status: data[f"template_{status}"].replace("\r\n", "\n") or DEFAULT_TEMPLATES[status]
+                 for status in UpdateStatus.values})

@@ -1,6 +1,6 @@
 """The pages: a service's stakeholders and settings, and the incident page's update panel."""
 
-from vigil.comms.models import CommsSettings, Message, Stakeholder, StakeholderUpdate
+from vigil.comms.models import DEFAULT_TEMPLATES, CommsSettings, Message, Stakeholder, StakeholderUpdate
 
 EVIL = "<script>alert(1)</script>"
 
@@ -33,7 +33,8 @@ def test_reminder_minutes_and_templates_are_saved_from_the_page(personas, client
     client.force_login(personas.responder)
     page = f"/services/{personas.service.slug}/stakeholders/"
     form = {"save-settings": "1", "minutes_sev1": "15", "minutes_sev2": "45", "minutes_sev3": "0", "minutes_sev4": "0",
-            "template_investigating": "Looking at $title.", "template_identified": "", "template_monitoring": "",
+            "template_investigating": "Looking at $title.", "template_identified": "",
+            "template_monitoring": DEFAULT_TEMPLATES["monitoring"].replace("\n", "\r\n"),
             "template_resolved": ""}
     assert client.post(page, form).status_code == 302
     comms = CommsSettings.objects.get(service=personas.service)
