@@ -92,6 +92,7 @@ def register_routers():
     from vigil.catalog.api import router as catalog
     from vigil.heartbeats.api import router as heartbeats
     from vigil.anomaly.api import router as anomaly
+    from vigil.comms.api import router as comms
     from vigil.incidents.api import router as incidents
     from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
@@ -108,6 +109,7 @@ def register_routers():
     api.add_router("/", oncall)
     api.add_router("/", heartbeats)
     api.add_router("/", anomaly)
+    api.add_router("/", comms)
     api.add_router("/", sla)
     api.add_router("/", timelog)
     api.add_router("/", monitors)

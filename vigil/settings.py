@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "vigil.heartbeats",
     "vigil.anomaly",
     "vigil.selfwatch",
+    "vigil.comms",
     "vigil.sla",
     "vigil.timelog",
     "vigil.monitors",

@@ -58,6 +58,11 @@ class Incident(models.Model):
     # alerts join this incident while it is open.
     alert_count = models.PositiveIntegerField(default=0)
     group_key = models.CharField(max_length=270, blank=True)
+    # Impact, as the responders understand it: it may have started before the first alert.
+    impact = models.TextField(blank=True, help_text="What customers notice, in their words.")
+    impact_started_at = models.DateTimeField(null=True, blank=True)
+    affected_services = models.ManyToManyField("catalog.Service", blank=True, related_name="affecting_incidents")
+    affected_components = models.JSONField(default=list, blank=True, help_text="Names of components, e.g. “checkout API”.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -110,7 +115,8 @@ class Incident(models.Model):
             fields = ["status", stamp]
             self.status = target
             setattr(self, stamp, now)
-            if action == "acknowledge" and current.commander_id is None and actor is not None:
+            take_command = action == "acknowledge" and current.commander_id is None and getattr(actor, "pk", None)
+            if take_command:
                 self.commander = actor
                 fields.append("commander")
             if action == "reopen":
@@ -118,6 +124,9 @@ class Incident(models.Model):
                 fields += ["acknowledged_at", "mitigated_at", "resolved_at"]
             self.save(update_fields=fields)
             self.add_entry(target if action != "reopen" else "reopened", actor=actor, body=reason, at=now)
+            if take_command:
+                RoleAssignment.start(self, actor, IncidentRole.COMMANDER, actor=actor, at=now,
+                                     why="first to acknowledge")
 
     def add_entry(self, kind, *, actor, body="", data=None, at=None):
         return TimelineEntry.objects.create(
@@ -149,6 +158,10 @@ class TimelineEntry(models.Model):
         ALERT_RESOLVED = "alert_resolved"
         PAGED = "paged"
         DELIVERY = "delivery"
+        ROLE = "role"
+        FIX = "fix"
+        STAKEHOLDER_UPDATE = "stakeholder_update"
+        UPDATE_REMINDER = "update_reminder"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(default=timezone.now)
@@ -174,3 +187,109 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("timeline entries are append-only")
+
+
+class IncidentRole(models.TextChoices):
+    COMMANDER = "commander", "Incident commander"
+    COMMUNICATIONS = "communications", "Communications lead"
+    RESPONDER = "responder", "Responder"
+
+
+# One person at a time holds these; any number are responders.
+SINGLE_HOLDER_ROLES = [IncidentRole.COMMANDER, IncidentRole.COMMUNICATIONS]
+
+
+class RoleAssignment(models.Model):
+    """Someone holding a role on an incident, from `started_at` until they leave or hand it over
+    (`ended_at`). Ended rows are kept: they are who did what, when, for the review."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="role_assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=16, choices=IncidentRole.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            # Two people assigning a commander at once: one wins, the other gets an IntegrityError.
+            models.UniqueConstraint(fields=["incident", "role"], condition=models.Q(ended_at=None, role__in=SINGLE_HOLDER_ROLES),
+                                    name="one_holder_of_single_roles"),
+            models.UniqueConstraint(fields=["incident", "role", "user"], condition=models.Q(ended_at=None),
+                                    name="one_active_assignment_per_user_and_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} as {self.role} of {self.incident_id}"
+
+    @property
+    def is_active(self):
+        return self.ended_at is None
+
+    @classmethod
+    def start(cls, incident, user, role, *, actor, at, why="", previous=None):
+        """Record that `user` now holds `role`, with its timeline entry. Inside the caller's transaction."""
+        assignment = cls.objects.create(incident=incident, user=user, role=role, started_at=at,
+                                        assigned_by=actor if getattr(actor, "pk", None) else None)
+        label = IncidentRole(role).label.lower()
+        if previous is not None:
+            body = f"{previous} handed {label} over to {user}" if previous == actor else f"{label.capitalize()}: {previous} → {user}"
+            change = "handed_over"
+        else:
+            body = f"{user} is {label}" + (f" ({why})" if why else "")
+            change = "assigned"
+        incident.add_entry(TimelineEntry.Kind.ROLE, actor=actor, at=at, body=body, data={
+            "change": change, "role": role, "user": user.pk, "previous": previous.pk if previous else None})
+        return assignment
+
+
+class FixAction(models.TextChoices):
+    """The containment and fix actions responders log (the quick actions on the incident page)."""
+
+    ISOLATE = "isolate", "Isolate a component"
+    REDIRECT_TRAFFIC = "redirect_traffic", "Redirect traffic"
+    ROLLBACK = "rollback", "Roll back a change"
+    RESTART = "restart", "Restart a service"
+    PATCH = "patch", "Apply a patch"
+    WORKAROUND = "workaround", "Apply a workaround"
+
+
+class FixOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Worked"
+    PARTIAL = "partial", "Helped partly"
+    FAILED = "failed", "Did not work"
+    PENDING = "pending", "Too early to tell"
+
+
+# What each action must name, besides the outcome. `from` and `to`: versions for a rollback,
+# where traffic went before and goes now for a redirect.
+FIX_REQUIRED = {
+    FixAction.ISOLATE: ["target"],
+    FixAction.REDIRECT_TRAFFIC: ["from", "to"],
+    FixAction.ROLLBACK: ["change", "from", "to"],
+    FixAction.RESTART: ["target"],
+    FixAction.PATCH: ["summary"],
+    FixAction.WORKAROUND: ["summary"],
+}
+FIX_FIELDS = ["target", "change", "from", "to", "summary", "command", "link", "outcome", "note"]
+
+
+def describe_fix(data):
+    """One sentence for the timeline, from a fix entry's data."""
+    action, get = data["action"], lambda k: data.get(k) or ""
+    sentence = {
+        FixAction.ISOLATE: f"Isolated {get('target')}",
+        FixAction.REDIRECT_TRAFFIC: f"Redirected traffic{' of ' + get('target') if get('target') else ''} from {get('from')} to {get('to')}",
+        FixAction.ROLLBACK: f"Rolled back {get('change')}{' on ' + get('target') if get('target') else ''} from {get('from')} to {get('to')}",
+        FixAction.RESTART: f"Restarted {get('target')}",
+        FixAction.PATCH: f"Applied a patch{' to ' + get('target') if get('target') else ''}: {get('summary')}",
+        FixAction.WORKAROUND: f"Applied a workaround{' to ' + get('target') if get('target') else ''}: {get('summary')}",
+    }[action]
+    if action in (FixAction.ISOLATE, FixAction.RESTART) and get("summary"):
+        sentence += f": {get('summary')}"
+    sentence += f". Outcome: {FixOutcome(data['outcome']).label.lower()}"
+    if get("note"):
+        sentence += f" ({get('note')})"
+    return sentence + "."

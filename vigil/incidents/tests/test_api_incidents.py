@@ -83,8 +83,8 @@ def test_it_moves_through_the_lifecycle_with_a_timeline_entry_each(personas, api
     assert body["acknowledged_at"] <= body["mitigated_at"] <= body["resolved_at"]
     assert body["commander_id"] == personas.responder.pk
     timeline = client.get(f"/api/v1/incidents/{incident.pk}/timeline").json()
-    assert [e["kind"] for e in timeline["items"]] == ["created", "acknowledged", "mitigated", "resolved"]
-    assert timeline["count"] == 4
+    assert [e["kind"] for e in timeline["items"]] == ["created", "acknowledged", "role", "mitigated", "resolved"]
+    assert timeline["count"] == 5
     assert all(e["actor_id"] == personas.responder.pk for e in timeline["items"])
 
 

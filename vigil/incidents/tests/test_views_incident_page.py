@@ -79,7 +79,7 @@ def test_a_responder_acknowledges_then_resolves_and_the_timeline_grows(personas,
     incident.refresh_from_db()
     assert incident.status == "resolved"
     assert incident.resolved_at is not None
-    assert kinds(incident) == ["created", "acknowledged", "resolved"]
+    assert kinds(incident) == ["created", "acknowledged", "role", "resolved"]
 
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     assert "Resolved." in html  # the message
@@ -127,11 +127,11 @@ def test_an_empty_note_adds_nothing(personas, client, incident):
 
 def test_a_responder_changes_the_severity(personas, client, incident):
     client.force_login(personas.responder)
-    client.post(f"/incidents/{incident.pk}/severity/", {"severity": "sev1"})
+    client.post(f"/incidents/{incident.pk}/impact/", {"severity": "sev1"})
     incident.refresh_from_db()
     assert incident.severity == "sev1"
     assert kinds(incident) == ["created", "updated"]
-    assert client.post(f"/incidents/{incident.pk}/severity/", {"severity": "sev9"}).status_code == 302
+    assert client.post(f"/incidents/{incident.pk}/impact/", {"severity": "sev9"}).status_code == 302
     assert Incident.objects.get(pk=incident.pk).severity == "sev1"
 
 

@@ -15,6 +15,7 @@ from vigil.alerts.formats import generic
 from vigil.alerts.ingest import ingest
 from vigil.catalog.actions import do_create_service
 from vigil.catalog.models import HostingProvider
+from vigil.comms.actions import do_create_stakeholder
 from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
 from vigil.monitors.actions import do_create_monitor
@@ -123,6 +124,18 @@ class Command(BaseCommand):
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
             for who, minutes, kind in hours_spent.get(title, []):
                 do_log_time(incident, actor=who, minutes=minutes, kind=kind)
+            if title.startswith("Checkout"):
+                checkout = incident
+
+        # The checkout incident being run: roles, impact, a rollback; who hears about Acme Shop.
+        incidents.do_assign_role(checkout, bob, "communications", actor=alice)
+        incidents.do_update_incident(checkout, actor=alice, impact="Card payments fail at checkout; PayPal still works.",
+                                     impact_started_at=now - timedelta(minutes=20), affected_components=["checkout API"])
+        incidents.do_log_fix(checkout, actor=alice, action="rollback", outcome="pending", change="deploy 4521",
+                             target="checkout-api", **{"from": "v1.4.2", "to": "v1.4.1"},
+                             command="kubectl rollout undo deploy/checkout-api")
+        do_create_stakeholder(shop, actor=admin, name="Jane Client (Acme)", group="client", address="jane@acme.example")
+        do_create_stakeholder(shop, actor=admin, name="Sales lead", group="business", address="sales@example.com")
 
         # The clients' status page, telling them about the open checkout incident.
         checkout = Incident.objects.get(service=shop, title="Checkout returns 502 for card payments")
