@@ -15,7 +15,8 @@ _VARIABLE = re.compile(
     | (?<![\w.\-])(?:[\w-]+\.){{2,}}[a-z]{{2}}(?![\w.\-])
     | [<>~]?\d+(?:\.\d+)?\s?(?:bytes|[KMGT]i?B|B|ms|us|ns|secs?|seconds|s|mins?|minutes|hours|h)\b  # quantities
     | (?<==)"[^"]*"                               # key="quoted value"
-    | (?<==)[^\s,;&'"()\[\]{{}}]+                  # key=value
+    | (?<==)[^\s,;&'"()\[\]{{}}]+(?:\{{[^{{}}]*\}}|\([^()]*\)|\[[^\[\]]*\])?   # key=value
+    | \b(?:true|false|null|None|nil)\b            # booleans and nothing
     | (?:[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.])/)[^\s'"<>,;()\[\]]*  # URLs and absolute paths
     | [A-Za-z]:\\[^\s'"<>,;()\[\]]*                # Windows paths
     | (?<![\w.\-])(?![A-Z]{3,}\d{1,2}(?![\w.\-]))[\w.\-]*\d[\w.\-]*(?::[\w.\-]*\d[\w.\-]*)*    # words with a digit: numbers, hex, IPs, ids, times
@@ -24,5 +25,10 @@ _VARIABLE = re.compile(
 )
 
 
+_LEADER = re.compile(r"(\w)(?=\.{3,}\S)")
+
+
 def mask(text):
+    if "..." in text:
+        text = _LEADER.sub(r"\1 ", text)  # "address space.......0x0": the dots lead to a value
     return _VARIABLE.sub(WILDCARD, text)

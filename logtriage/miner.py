@@ -17,7 +17,7 @@ class Group:
 
 
 _ONLY_VARIABLE = re.compile(r"^(?:<\*>|[^\w<>=])*<\*>(?:<\*>|[^\w<>=])*$")
-_EVENT_WORD = re.compile(r"^\W*(?:[A-Za-z]{3,}(?:ed|ing)|startup|shutdown|start|stop|open|close|enable|disable|[A-Z]{2,})\W*$")
+_EVENT_WORD = re.compile(r"^\W*(?:[A-Za-z]{3,}(?:ed|ing)|startup|shutdown|start|stop|open|close|enable|disable|[A-Z]{2,})\W*$|=$")
 
 
 _EMPTY = {"()", "[]", "{}", '""', "''"}
@@ -81,7 +81,7 @@ class Miner:
                 sim -= self.first_penalty
             if sim > best_sim:
                 best, best_sim = g, sim
-        if best is not None and best_sim >= self.similarity:
+        if best is not None and best_sim > self.similarity:
             changed = False
             for i, (a, b) in enumerate(zip(best.skeleton, skeleton)):
                 if a != b and a != WILDCARD:
