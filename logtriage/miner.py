@@ -135,7 +135,7 @@ class Miner:
         for _, g in scored:
             if not self._conflict(g.skeleton, tokens):
                 self._generalise(g, tokens, bucket)
-                return g
+                return self._live(g)  # g may have been absorbed by an older group
         return self._new(tokens, bucket)
 
     @staticmethod
