@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),
     path("", include("vigil.oncall.urls")),
+    path("", include("vigil.logs.urls")),
 ]

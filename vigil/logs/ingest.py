@@ -161,7 +161,7 @@ def _merge_samples(kept, seen, new, new_seen, rng):
     return out, total
 
 
-def ingest_lines(service, lines, *, source=None, log_format="", now=None, batch=BATCH, progress=None, clock=None):
+def ingest_lines(service, lines, *, source=None, log_format="", now=None, batch=None, progress=None):
     """Mine `lines` (an iterable of str or bytes) into the service's error groups; streams.
 
     `progress(lines_done)` is called after each batch. `now` fixes the receive time of every line
@@ -170,6 +170,7 @@ def ingest_lines(service, lines, *, source=None, log_format="", now=None, batch=
     """
     from .alerting import raise_alerts
 
+    batch = batch or BATCH
     session = Session(service, log_format or (source.log_format if source else ""))
     result = IngestResult()
     buffer = []
