@@ -26,7 +26,7 @@ LEVEL_POINTS = {"FATAL": 40, "ERROR": 30, "WARN": 15, "INFO": 0, "DEBUG": -10, "
 ERROR_WORDS = re.compile(
     r"\b(?:errors?|fail(?:s|ed|ure|ures|ing)?|fatal|exceptions?|panic|time[d ]?out|timeout|refused|denied|"
     r"corrupt\w*|crash\w*|abort\w*|unavailable|unreachable|lost|killed|segfault|overflow|cannot|can't|unable|"
-    r"invalid|critical|severe|traceback|oom|out of memory|interrupt)\b",
+    r"invalid|critical|severe|traceback|oom|out of memory|interrupt|declined|rejected|deadlock)\b",
     re.I,
 )
 HOURS_KEPT = 24 * 7

@@ -91,6 +91,7 @@ def register_routers():
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
     from vigil.incidents.api import router as incidents
+    from vigil.logs.api import router as logs
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
 
@@ -100,6 +101,7 @@ def register_routers():
     api.add_router("/", alerts)
     api.add_router("/", paging)
     api.add_router("/", oncall)
+    api.add_router("/", logs)
 
 
 register_routers()
