@@ -282,8 +282,10 @@ def big_import(root, lines_wanted, workdir):
             venv.pop(name, None)
         try:
             subprocess.run([str(vigil), "migrate"], env=venv, check=True, capture_output=True, timeout=600)
-            subprocess.run([str(vigil), "logs", "bench-setup", "--service", "bench"], env=venv, check=True,
-                           capture_output=True, timeout=600)
+            setup = ("from vigil.accounts.models import Team; from vigil.catalog.models import Service; "
+                     "t = Team.objects.create(name='Bench', slug='bench'); "
+                     "Service.objects.create(team=t, name='Bench', slug='bench')")
+            subprocess.run([str(vigil), "shell", "-c", setup], env=venv, check=True, capture_output=True, timeout=600)
             say("  vigil logs import big.log.gz --service bench ...")
             out["import"] = run_measured([str(vigil), "logs", "import", str(path), "--service", "bench", "--no-progress"], venv)
             say(f"    {out['import']['seconds']:.1f} s, peak RSS {out['import']['peak_kib'] / 1024:.1f} MiB")
