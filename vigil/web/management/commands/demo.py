@@ -116,4 +116,9 @@ class Command(BaseCommand):
              "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}
             for n in (1, 2)
         ]))
+
+        # Log triage: a day of the shop's logs, mined into error groups.
+        from vigil.logs.demo import load_demo_logs
+
+        lines.append(load_demo_logs(shop, now))
         return lines
