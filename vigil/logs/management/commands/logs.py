@@ -11,17 +11,13 @@
 import gzip
 import io
 import os
-import re
 import sys
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from logtriage import LogGrouper, Miner
-from logtriage.stream import group_lines
-
-SOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+from vigil.logs import group_command
 
 
 class Command(BaseCommand):
@@ -30,9 +26,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         g = sub.add_parser("group", help="read log lines on stdin, write `<group id>TAB<template>` for each")
-        g.add_argument("--source", help="keep this source's templates across runs (<data dir>/logtriage/NAME.json)")
-        g.add_argument("--format", dest="log_format", help="header format, e.g. '<Date> <Time> <Level> <Component>: <Content>'")
-        g.add_argument("--no-headers", action="store_true", help="each line is a bare message: no header parsing")
+        group_command.add_arguments(g)
         i = sub.add_parser("import", help="mine a log file into a service's error groups")
         i.add_argument("file", help="a log file, .gz accepted; - for stdin")
         i.add_argument("--service", required=True, help="the service's slug (or id)")
@@ -48,30 +42,13 @@ class Command(BaseCommand):
     # -- group -------------------------------------------------------------------------------------
 
     def group(self, options):
-        state = None
-        if options["source"]:
-            if not SOURCE_NAME.match(options["source"]):
-                raise CommandError("--source: letters, digits, '-' and '_' only (it names a file)")
-            state = settings.DATA_DIR / "logtriage" / f"{options['source']}.json"
         try:
-            miner = Miner.load(state) if state and state.exists() else Miner()
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CommandError(f"the template state {state} is unreadable: {exc}")
-        try:
-            grouper = LogGrouper(miner, options["log_format"], headers=not options["no_headers"])
-        except ValueError as exc:
-            raise CommandError(f"--format: {exc}")
-        save = (lambda: miner.save(state)) if state else None
-        try:
-            group_lines(grouper, sys.stdin.buffer, sys.stdout.buffer, save=save)
-        except BrokenPipeError:
-            if save:
-                save()
-            os._exit(0)  # the reader went away: nothing more to say, and no traceback about it
-        except KeyboardInterrupt:
-            if save:
-                save()
-            raise CommandError("interrupted; templates saved" if save else "interrupted")
+            status = group_command.run(options["source"], options["log_format"], options["no_headers"],
+                                       folder=settings.DATA_DIR)
+        except group_command.Failed as exc:
+            raise CommandError(str(exc))
+        if status:
+            raise CommandError("interrupted")
 
     # -- import ------------------------------------------------------------------------------------
 
