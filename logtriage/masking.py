@@ -48,7 +48,7 @@ def mask_token(token):
 
 
 class Masker:
-    def __init__(self, cache_size=200_000):
+    def __init__(self, cache_size=100_000):
         self.cache = {}
         self.cache_size = cache_size
 

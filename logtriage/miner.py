@@ -42,6 +42,10 @@ def is_event_word(token):
     return known
 
 
+def _matches(template_token, token):
+    return template_token == token or template_token == WILDCARD
+
+
 def collapse(tokens):
     out = []
     prev = None
@@ -68,7 +72,7 @@ class Group:
 
 
 class Miner:
-    def __init__(self, similarity=0.5, first_penalty=0.4, cache_size=100_000):
+    def __init__(self, similarity=0.5, first_penalty=0.4, cache_size=50_000):
         self.similarity = similarity
         self.first_penalty = first_penalty
         self.cache_size = cache_size
@@ -102,7 +106,7 @@ class Miner:
         group = self.by_tokens.get(tokens)
         if group is None:
             group = self._match(tokens)
-            if len(self.by_tokens) >= self.cache_size:
+            if len(self.by_tokens) >= self.cache_size // 4:  # token tuples are the bigger entries
                 self.by_tokens.clear()
             self.by_tokens[tokens] = group
         elif group.merged_into is not None:
@@ -122,9 +126,16 @@ class Miner:
                 return bucket[0]
             return self._new(tokens, bucket)
         eq = operator.eq
+        # A line that fits a template as it is belongs to it (this is what the caches remember, so
+        # the answer is the same after a restart, with the caches empty).
+        fits = [g for g in bucket if all(map(_matches, g.skeleton, tokens))
+                and (g.skeleton.count(WILDCARD) < n or tokens.count(WILDCARD) == n)]  # "<*>" alone fits no word
+        if fits:
+            return min(fits, key=lambda g: g.skeleton.count(WILDCARD))  # the most specific
         penalty, first = self.first_penalty, tokens[0]
         scored = []
         for g in bucket:
+            # a position the group has generalised matches any token
             sim = sum(map(eq, g.skeleton, tokens)) / n
             head = g.skeleton[0]
             if head != first and head != WILDCARD and first != WILDCARD:

@@ -14,7 +14,7 @@ MAX_MESSAGE = 16 * 1024  # characters of a message that take part in mining; the
 class LogGrouper:
     """Turns raw log lines into (record, group). `headers=False` takes each line as a bare message."""
 
-    def __init__(self, miner=None, log_format=None, headers=True, cache_size=100_000):
+    def __init__(self, miner=None, log_format=None, headers=True, cache_size=50_000):
         self.miner = miner or Miner()
         self.parser = HeaderParser(log_format) if headers else None
         self.cache_size = cache_size
