@@ -173,8 +173,10 @@ class Miner:
         if not changed:
             return
         g.template = " ".join(collapse(skeleton))
+        # Groups whose template the generalised one now covers are the same event: merge them.
         for other in list(bucket):
-            if other is not g and other.skeleton == skeleton:
+            g = self._live(g)
+            if other is not g and other.merged_into is None and all(map(_matches, g.skeleton, other.skeleton)):
                 self._merge(other, g, bucket)
 
     def _merge(self, absorbed, into, bucket):

@@ -52,20 +52,21 @@ def test_state_survives_a_restart_with_the_same_ids(tmp_path):
 
 def test_groups_merge_as_their_templates_generalise():
     miner = Miner()
-    a = miner.add("shard alpha holds beta")
-    b = miner.add("shard 1 holds 2")  # "shard <*> holds <*>": only half its tokens match a's
+    a = miner.add("shard alpha holds beta now ok")
+    b = miner.add("shard 1 holds 2 later wait")  # "shard <*> holds <*> later wait": 2 of 6 tokens like a
     assert a is not b
-    miner.add("shard alpha holds 3")  # a becomes "shard alpha holds <*>"
-    last = miner.add("shard gamma holds 4")  # ... then "shard <*> holds <*>": the template of b
+    miner.add("shard gamma holds delta now ok")  # a: "shard <*> holds <*> now ok"
+    miner.add("shard 3 holds 4 later ok")  # a: "shard <*> holds <*> <*> ok"
+    last = miner.add("shard 5 holds 6 soon never")  # a: "shard <*> holds <*>", which covers b
     assert miner.resolve(a.id) == miner.resolve(b.id) == a.id == last.id  # the older id survives
     assert list(miner.groups) == [a.id]
     assert miner.groups[a.id].template == "shard <*> holds <*>"
-    assert miner.groups[a.id].count == 4
+    assert miner.groups[a.id].count == 5
     # an absorbed id keeps answering with its survivor, also after a restart
     reloaded = Miner.from_dict(json.loads(json.dumps(miner.to_dict())))
     assert reloaded.resolve(b.id) == a.id
-    assert reloaded.add("shard delta holds 5").id == a.id
-    assert miner.add("shard 9 holds 7").id == a.id  # the cached form of b's lines now finds a
+    assert reloaded.add("shard 7 holds 8 later wait").id == a.id
+    assert miner.add("shard 9 holds 7 later wait").id == a.id  # the cached form of b's lines now finds a
 
 
 @pytest.mark.parametrize("line, fmt, level, component, message", [
