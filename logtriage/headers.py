@@ -20,6 +20,17 @@ LEVELS = {
 SYSLOG_SEVERITY = ["FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG"]
 
 
+def clean_text(text):
+    """Text safe to store anywhere: no NUL, no lone surrogates (JSON escapes can make both)."""
+    if "\x00" in text:
+        text = text.replace("\x00", " ")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def normalise_level(word):
     if not word:
         return ""
@@ -102,7 +113,7 @@ def _json(line):
     time = next((str(data[k]) for k in ("time", "timestamp", "@timestamp", "ts", "date") if k in data), "")
     component = next((str(data[k]) for k in ("logger", "component", "logger_name", "name", "service", "app", "SYSLOG_IDENTIFIER") if k in data), "")
     host = next((str(data[k]) for k in ("host", "hostname", "_HOSTNAME") if k in data), "")
-    return Record(message.rstrip("\n"), level, time, component, host, "json")
+    return Record(clean_text(message.rstrip("\n")), level, clean_text(time), clean_text(component), clean_text(host), "json")
 
 
 def _syslog(line):

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from logtriage import LogGrouper, Miner
+from logtriage.headers import clean_text
 from logtriage.triage import HOURS_KEPT, LEVEL_ORDER, SAMPLES, SPREAD_KEPT, Triage, level_max
 
 from .models import ErrorGroup, LogSource, ServiceLogs
@@ -60,10 +61,13 @@ class Session:
             triage = Triage(grouper, seed=self.rng.random())
             now_epoch = now.timestamp()
             for line in lines:
+                # PostgreSQL stores no NUL and no lone surrogate: samples are raw lines.
                 if isinstance(line, bytes):
                     line = line[:MAX_LINE].decode("utf-8", "replace")
-                elif len(line) > MAX_LINE:
-                    line = line[:MAX_LINE]
+                    if "\x00" in line:
+                        line = line.replace("\x00", " ")
+                else:
+                    line = clean_text(line[:MAX_LINE])
                 triage.add(line.rstrip("\r\n"), now_epoch)
                 result.lines += 1
             stats = triage.merged()

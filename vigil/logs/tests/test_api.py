@@ -102,3 +102,13 @@ def test_groups_are_listed_ranked_with_reasons_and_can_be_triaged(personas, sour
     # the fixed group appears again
     post(personas.responder, "/api/v1/logs/shop-web", LINES)
     assert api(personas.viewer).get(f"/api/v1/error-groups/{top['id']}").json()["state"] == "regressed"
+
+
+def test_nul_bytes_and_lone_surrogates_are_stored_cleaned(personas, source):
+    body = b'{"message": "bad \\u0000 byte \\ud800 here 5", "level": "error"}\nraw \x00 nul 7\n'
+    r = post(personas.responder, "/api/v1/logs/shop-web", body, "application/x-ndjson")
+    assert r.status_code == 200, r.content
+    templates = set(ErrorGroup.objects.values_list("template", flat=True))
+    assert templates == {"bad byte ? here <*>", "raw nul <*>"}
+    array = json.dumps(["line \ud800 9", {"msg": "x \u0000 1"}])
+    assert post(personas.responder, "/api/v1/logs/shop-web", array, "application/json").status_code == 200
