@@ -75,7 +75,7 @@ class GroupStats:
         if len(self.samples) < SAMPLES:
             self.samples.append(line)
         else:
-            j = rng.randrange(self.sampled)
+            j = int(rng.random() * self.sampled)
             if j < SAMPLES:
                 self.samples[j] = line
         if record.host and len(self.hosts) < SPREAD_KEPT:
@@ -152,13 +152,30 @@ class Triage:
     def __init__(self, grouper, seed=0):
         self.grouper = grouper
         self.stats = {}
+        self.known = {}  # line without digits -> (record, group) of the first such line
         self.rng = random.Random(seed)
         self.data_since = None
         self.latest = None
 
     def add(self, line, now):
-        record, group = self.grouper.add(line)
-        when = parse_time(record.time, now)
+        # Lines that differ only in digits share group, level, host and component: parse one of
+        # them; of the others only the time (at the start of the line).
+        quick = line.encode("utf-8", "surrogateescape").translate(None, b"0123456789")
+        known = self.known.get(quick)
+        if known is None:
+            record, group = self.grouper.add(line)
+            if len(self.known) >= 50_000:
+                self.known.clear()
+            if record.format != "plain" or self.grouper.parser is None or self.grouper.parser.width is not None:
+                self.known[quick] = (record, group)
+            when = parse_time(record.time, now)
+        else:
+            record, group = known
+            if group.merged_into is not None:
+                group = self.grouper.miner._live(group)
+                self.known[quick] = (record, group)
+            group.count += 1
+            when = parse_time(line[:64], now) if record.time else now
         if self.data_since is None or when < self.data_since:
             self.data_since = when
         if self.latest is None or when > self.latest:
