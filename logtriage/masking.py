@@ -22,7 +22,7 @@ _VARIABLE = re.compile(
     | (?<![\w.\-])(?:[\w-]+\.){2,}[a-z]{2}(?![\w.\-])                                               # www.example.co.uk
     | (?<==)[^\s,;&'"()\[\]{}]+(?:\{[^{}]*\}|\([^()]*\)|\[[^\[\]]*\])?   # key=value
     | \b(?:true|false|null|None|nil)\b                                     # booleans and nothing
-    | (?:[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.])/)[^\s'"<>,;()\[\]]*         # URLs and absolute paths
+    | (?:[a-zA-Z][a-zA-Z0-9+.-]*://|(?<![\w.<])/)[^\s'"<>,;()\[\]]*         # URLs and absolute paths
     | [A-Za-z]:\\[^\s'"<>,;()\[\]]*                                        # Windows paths
     | (?<![\w.\-])(?![A-Z]{3,}\d{1,2}(?![\w.\-]))[\w.\-]*\d[\w.\-]*(?::[\w.\-]*\d[\w.\-]*)*  # numbers, hex, IPs, ids, times
     """,
