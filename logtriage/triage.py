@@ -146,6 +146,9 @@ def parse_time(text, default):
     return default
 
 
+_DIGIT = re.compile(r"\d").search
+
+
 class Triage:
     """Lines in; per-group statistics out, ranked. Pure Python: the benchmark and the app share it."""
 
@@ -166,7 +169,9 @@ class Triage:
             record, group = self.grouper.add(line)
             if len(self.known) >= 50_000:
                 self.known.clear()
-            if record.format != "plain" or self.grouper.parser is None or self.grouper.parser.width is not None:
+            learning = record.format == "plain" and self.grouper.parser is not None and self.grouper.parser.width is None
+            # a host or component with digits (web-1, web-2) varies among such lines: parse each
+            if not learning and not _DIGIT(record.host) and not _DIGIT(record.component):
                 self.known[quick] = (record, group)
             when = parse_time(record.time, now)
         else:

@@ -34,7 +34,7 @@ def integration_for(service):
     return found
 
 
-def why_alert(logs, group, is_new, now):
+def why_alert(logs, group, is_new, is_back, now):
     """The reason the rule raises an alert for `group` now, or None."""
     if group.state == ErrorGroup.State.IGNORED:
         return None
@@ -42,7 +42,7 @@ def why_alert(logs, group, is_new, now):
         return None
     if group.alerted_at and now - group.alerted_at < REPEAT_AFTER:
         return None
-    if logs.alert_on_new and (is_new or group.state == ErrorGroup.State.REGRESSED):
+    if logs.alert_on_new and (is_new or is_back):
         return "new" if is_new else "regressed"
     if logs.alert_on_burst:
         recent, ratio = burst_ratio(group, now)
@@ -51,12 +51,12 @@ def why_alert(logs, group, is_new, now):
     return None
 
 
-def raise_alerts(logs, groups, new_ids, now):
+def raise_alerts(logs, groups, new_ids, regressed_ids, now):
     if logs is None or not (logs.alert_on_new or logs.alert_on_burst):
         return 0
     events, raised = [], []
     for group in groups:
-        why = why_alert(logs, group, group.pk in new_ids, now)
+        why = why_alert(logs, group, group.pk in new_ids, group.pk in regressed_ids, now)
         if why is None:
             continue
         title = {"new": "New error in logs", "regressed": "Fixed error is back in logs", "burst": "Error burst in logs"}[why]

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from logtriage import LogGrouper, Miner
 from logtriage.headers import clean_text
-from logtriage.triage import HOURS_KEPT, LEVEL_ORDER, SAMPLES, SPREAD_KEPT, Triage, level_max
+from logtriage.triage import HOURS_KEPT, SAMPLES, SPREAD_KEPT, Triage, level_max
 
 from .models import ErrorGroup, LogSource, ServiceLogs
 
@@ -105,13 +105,13 @@ class Session:
         for key, st in stats.items():
             row = rows.get(key)
             first, last = _dt(st.first_seen), _dt(st.last_seen)
-            if row is None:
+            is_new = row is None
+            regressed = not is_new and row.state == ErrorGroup.State.FIXED
+            if is_new:
                 row = ErrorGroup(service=service, key=key, template=st.template, level=st.level, count=0,
                                  first_seen=first, last_seen=last, state_changed_at=now)
-                result.new_groups.append(row)
-            elif row.state == ErrorGroup.State.FIXED:
+            elif regressed:
                 row.state, row.state_changed_at = ErrorGroup.State.REGRESSED, now
-                result.regressed.append(row)
             row.template = st.template
             row.level = level_max(row.level, st.level)
             row.count += st.count
@@ -128,9 +128,10 @@ class Session:
             row.components = sorted(set(row.components) | st.components)[:SPREAD_KEPT]
             row.save()
             touched.append(row)
-        result.groups += len(touched)
-        result.new_groups = [r.pk if isinstance(r, ErrorGroup) else r for r in result.new_groups]
-        result.regressed = [r.pk if isinstance(r, ErrorGroup) else r for r in result.regressed]
+            if is_new:
+                result.new_groups.append(row.pk)
+            if regressed:
+                result.regressed.append(row.pk)
         return touched
 
 
@@ -199,9 +200,6 @@ def ingest_lines(service, lines, *, source=None, log_format="", now=None, batch=
         logs, at = flush()
     if source is not None:
         LogSource.objects.filter(pk=source.pk).update(lines_received=F("lines_received") + result.lines, last_received_at=at)
-    result.alerts = raise_alerts(logs, list(touched_all.values()), set(result.new_groups), at)
+    result.groups = len(touched_all)
+    result.alerts = raise_alerts(logs, list(touched_all.values()), set(result.new_groups), set(result.regressed), at)
     return result
-
-
-def level_at_least(level, minimum):
-    return LEVEL_ORDER.get(level, 0) >= LEVEL_ORDER.get(minimum, 0)

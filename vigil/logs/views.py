@@ -2,7 +2,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -115,7 +116,7 @@ def upload(request):
         result = ingest_lines(service, _lines(f), log_format=form.cleaned_data["log_format"])
         text = (f"Imported {result.lines:,} lines of {f.name}: {result.groups} groups, {len(result.new_groups)} new, "
                 f"{len(result.regressed)} regressed.")
-        target = f"{_list_url()}?service={service.slug}"
+        target = f"{reverse('log-groups')}?service={service.slug}"
         if request.headers.get("HX-Request") == "true":
             messages.success(request, text)
             response = HttpResponse(status=204)
@@ -125,12 +126,6 @@ def upload(request):
         return redirect(target)
     status = 422 if request.method == "POST" else 200
     return render(request, "logs/upload.html", {"form": form}, status=status)
-
-
-def _list_url():
-    from django.urls import reverse
-
-    return reverse("log-groups")
 
 
 def _lines(uploaded):

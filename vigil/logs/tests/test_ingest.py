@@ -113,8 +113,14 @@ def test_the_alert_rule_is_opt_in_and_raises_for_new_high_severity_groups(person
     assert alert.severity == "sev2"
     assert alert.incident is not None  # the alert pipeline opened an incident as for any alert
     # not again within the hour
-    ingest_lines(personas.service, ["2024-05-01 12:32:00 FATAL [main] com.acme.Billing: ledger 78 corrupt, stopping"], now=NOW)
-    assert Alert.objects.count() == 1
+    again = ["2024-05-01 12:32:00 FATAL [main] com.acme.Billing: ledger 78 corrupt, stopping"]
+    assert ingest_lines(personas.service, again, now=NOW).alerts == 0
+    # marked fixed, it comes back two hours later: alerted again, as regressed
+    ErrorGroup.objects.filter(level="FATAL").update(state=ErrorGroup.State.FIXED)
+    back = ingest_lines(personas.service, again, now=NOW + timedelta(hours=2))
+    assert (back.alerts, len(back.regressed)) == (1, 1)
+    assert Alert.objects.get().summary == "Fixed error is back in logs: ledger <*> corrupt, stopping"
+    assert ingest_lines(personas.service, again, now=NOW + timedelta(hours=4)).alerts == 0  # still regressed: not again
 
 
 def test_bursts_raise_an_alert_when_asked(personas):
