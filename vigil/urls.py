@@ -14,9 +14,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
+    path("", include("vigil.sla.urls")),
+    path("", include("vigil.timelog.urls")),
     path("", include("vigil.incidents.urls")),
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),
     path("", include("vigil.oncall.urls")),
+    path("", include("vigil.monitors.urls")),
     path("", include("vigil.logs.urls")),
 ]
