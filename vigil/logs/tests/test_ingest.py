@@ -132,3 +132,20 @@ def test_bursts_raise_an_alert_when_asked(personas):
     assert ingest_lines(personas.service, burst, now=NOW).alerts == 1
     assert Alert.objects.get().summary.startswith("Error burst in logs: job <*> timed out")
     assert logs.pk
+
+
+def test_the_import_command_shows_progress(personas, tmp_path, capsys):
+    path = tmp_path / "big.log"
+    path.write_text("\n".join(shop_lines(500)) + "\n")
+    from vigil.logs import ingest
+
+    original = ingest.BATCH
+    ingest.BATCH = 100
+    try:
+        call_command("logs", "import", str(path), "--service", "acme-shop")
+    finally:
+        ingest.BATCH = original
+    err = capsys.readouterr().err  # not a terminal here: a line at each tenth of the file
+    shares = [line.split(":")[0] for line in err.splitlines()]
+    assert shares[-1] == "100%" and len(shares) >= 5
+    assert "1,000 lines" in err.splitlines()[-1]
