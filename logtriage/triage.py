@@ -7,7 +7,7 @@ where it does:
 | --- | --- |
 | level (the highest seen) | FATAL 40, ERROR 30, WARN 15, INFO 0, DEBUG -10 |
 | error words in the template (error, failed, exception, refused, timeout, ...) | 15 |
-| novelty: first seen within the last `novelty` (7 days), after data from before that | 15 |
+| novelty: first seen since the last deploy, or within the last `novelty` (7 days), after data from before that | 15 |
 | burst: lines in the last hour against the group's own mean of the 24 hours before | 7 x log2(ratio), at most 20, from a ratio of 2 |
 | spread: distinct hosts and components | 4 x log2(n), at most 10, from 2 |
 | volume: lines in all | 2.5 x log10(1 + count), at most 10 |
@@ -84,15 +84,22 @@ class GroupStats:
             self.components.add(record.component)
 
 
-def score(template, level, count, first_seen, hourly, spread, now, data_since=None, novelty=NOVELTY):
-    """(points, [(factor, points, reason)]) for one group; times are epoch seconds."""
+def score(template, level, count, first_seen, hourly, spread, now, data_since=None, novelty=NOVELTY, last_deploy=None):
+    """(points, [(factor, points, reason)]) for one group; times are epoch seconds.
+
+    Novelty: first seen since the last deploy (when there was data before it), or else within the
+    last `novelty` when the data goes back further.
+    """
     parts = []
     points = LEVEL_POINTS.get(level, 0)
     parts.append(("level", points, f"level {level or 'unknown'}"))
     words = sorted({w.lower() for w in ERROR_WORDS.findall(template)})
     if words:
         parts.append(("error words", 15, "error words: " + ", ".join(words[:4])))
-    if first_seen is not None and now - first_seen <= novelty.total_seconds() and (
+    if (first_seen is not None and last_deploy is not None and data_since is not None
+            and first_seen >= last_deploy > data_since):
+        parts.append(("novelty", 15, f"new since the last deploy ({_ago(now - last_deploy)} ago)"))
+    elif first_seen is not None and now - first_seen <= novelty.total_seconds() and (
             data_since is not None and first_seen - data_since > novelty.total_seconds() / 7):
         parts.append(("novelty", 15, f"new: first seen {_ago(now - first_seen)} ago"))
     this_hour = int(now // 3600)

@@ -23,7 +23,7 @@ from vigil.incidents.models import Incident
 from . import actions
 from .ingest import ingest_lines
 from .models import ErrorGroup, LogSource, ServiceLogs
-from .ranking import ranked
+from .ranking import last_deploy, ranked
 
 router = Router(tags=["logs"])
 JSON_ARRAY_LIMIT = 20 * 1024 * 1024  # bytes of a JSON array body; plain text and JSON lines stream
@@ -181,8 +181,12 @@ def _scored(groups):
     logs = {s.service_id: s.data_since for s in ServiceLogs.objects.filter(service_id__in={g.service_id for g in groups})}
     out = []
     now = timezone.now()
+    deploys = {}
     for group in groups:
-        (_, points, reasons), = ranked([group], now=now, data_since=logs.get(group.service_id))
+        if group.service_id not in deploys:
+            deploys[group.service_id] = last_deploy(group.service_id, now)
+        (_, points, reasons), = ranked([group], now=now, data_since=logs.get(group.service_id),
+                                       deployed_at=deploys[group.service_id])
         group.score = points
         group.reasons = [{"factor": f, "points": p, "reason": r} for f, p, r in reasons]
         out.append(group)

@@ -4,22 +4,31 @@ from django.utils import timezone
 
 from logtriage.triage import score
 
+from vigil.alerts.models import ChangeEvent
+
 from .models import ErrorGroup
 
 
-def group_score(group, now, data_since=None):
+def last_deploy(service, now=None):
+    """When the service's last deploy or change event (PagerDuty change events) happened, or None."""
+    change = ChangeEvent.objects.filter(service=service, happened_at__lte=now or timezone.now()).first()
+    return change.happened_at if change else None
+
+
+def group_score(group, now, data_since=None, deployed_at=None):
     hourly = {int(h): c for h, c in group.hourly.items()}
     return score(group.template, group.level, group.count, group.first_seen.timestamp(), hourly,
                  len(group.hosts) + len(group.components), now.timestamp(),
-                 data_since.timestamp() if data_since else None)
+                 data_since.timestamp() if data_since else None,
+                 last_deploy=deployed_at.timestamp() if deployed_at else None)
 
 
-def ranked(groups, now=None, data_since=None):
+def ranked(groups, now=None, data_since=None, deployed_at=None):
     """[(group, points, reasons)] best first; ignored groups last."""
     now = now or timezone.now()
     out = []
     for g in groups:
-        points, reasons = group_score(g, now, data_since)
+        points, reasons = group_score(g, now, data_since, deployed_at)
         out.append((g, points, reasons))
     out.sort(key=lambda t: (t[0].state == ErrorGroup.State.IGNORED, -t[1], -t[0].count))
     return out

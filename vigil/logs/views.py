@@ -17,7 +17,7 @@ from . import actions
 from .forms import LinkIncidentForm, RuleForm, SourceForm, StateForm, UploadForm
 from .ingest import ingest_lines
 from .models import ErrorGroup, LogSource, ServiceLogs
-from .ranking import ranked, sparkline
+from .ranking import last_deploy, ranked, sparkline
 
 LEVELS = ["FATAL", "ERROR", "WARN", "INFO", "DEBUG"]
 SHOWN = 100
@@ -48,7 +48,9 @@ def group_list(request):
         now = timezone.now()
         # Ranking is by score, which moves with time: computed here, over the service's groups
         # (bounded by templates, not lines).
-        for group, points, reasons in ranked(groups, now=now, data_since=logs.data_since if logs else None)[:SHOWN]:
+        ordered = ranked(groups, now=now, data_since=logs.data_since if logs else None,
+                         deployed_at=last_deploy(service, now))
+        for group, points, reasons in ordered[:SHOWN]:
             rows.append({"group": group, "score": points, "reasons": reasons,
                          "sparkline": mark_safe(sparkline(group, now))})  # numbers only, built by us
     return render(request, "logs/list.html", {
@@ -68,7 +70,8 @@ def group_detail(request, pk):
     group = _group(request, pk)
     logs = ServiceLogs.objects.filter(service=group.service).first()
     now = timezone.now()
-    (_, points, reasons), = ranked([group], now=now, data_since=logs.data_since if logs else None)
+    (_, points, reasons), = ranked([group], now=now, data_since=logs.data_since if logs else None,
+                                   deployed_at=last_deploy(group.service, now))
     can_change = has_role(request.user, group.service.team_id, Role.RESPONDER)
     return render(request, "logs/detail.html", {
         "group": group, "score": points, "reasons": reasons, "can_change": can_change,

@@ -149,3 +149,19 @@ def test_the_import_command_shows_progress(personas, tmp_path, capsys):
     shares = [line.split(":")[0] for line in err.splitlines()]
     assert shares[-1] == "100%" and len(shares) >= 5
     assert "1,000 lines" in err.splitlines()[-1]
+
+
+def test_groups_new_since_the_last_deploy_rank_higher(personas):
+    from vigil.alerts.models import ChangeEvent
+    from vigil.logs.ranking import last_deploy
+
+    ingest_lines(personas.service, [f"2024-05-01 08:{m:02d}:00 WARN [w] app.Cache: cache {m} cold" for m in range(5)], now=NOW)
+    ChangeEvent.objects.create(service=personas.service, summary="Deploy v42", happened_at=NOW - timedelta(hours=1))
+    ingest_lines(personas.service, [f"2024-05-01 12:{m:02d}:00 WARN [w] app.Cart: cart {m} lost its items" for m in range(5)],
+                 now=NOW)
+    deployed = last_deploy(personas.service, NOW)
+    scores = {g.template: (p, [r for f, _, r in why if f == "novelty"])
+              for g, p, why in ranked(ErrorGroup.objects.all(), now=NOW, deployed_at=deployed,
+                                      data_since=ServiceLogs.objects.get().data_since)}
+    assert scores["cart <*> lost its items"][1] == ["new since the last deploy (1 h ago)"]
+    assert scores["cache <*> cold"][1] == []
