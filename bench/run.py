@@ -7,6 +7,7 @@ and the engine's tick (bench/paging.py). Written to docs/benchmarks.md.
     python bench/run.py --only ingest  # ingestion only (2 s warm-up + 8 s per case; see bench/ingest.py)
     python bench/run.py --only paging  # paging latency and engine tick only (see bench/paging.py)
     python bench/run.py --only statuspage  # status page req/s and p99, with and without an alert storm (bench/statuspage.py)
+    python bench/run.py --only logtriage  # log template mining on Loghub-2k against drain3 (see bench/logtriage.py)
     python bench/run.py --quick        # short runs, a fast check; prints only (unless --write)
 
 Everything runs against a fresh SQLite data dir in a temporary folder, through the real CLI and the
@@ -321,8 +322,8 @@ def parse_args(argv):
     p.add_argument("--quiet-wait", type=float, default=120,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
-    p.add_argument("--only", choices=["api", "ingest", "paging", "monitors"], help="run one of the benchmarks (default: all)")
-    p.add_argument("--only", choices=["api", "ingest", "paging", "statuspage"], help="run one of the benchmarks (default: all)")
+    p.add_argument("--only", choices=["api", "ingest", "paging", "monitors", "statuspage", "logtriage"],
+                   help="run one of the benchmarks (default: all)")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
@@ -370,6 +371,15 @@ def main(argv=None):
 
         say("")
         statuspage.main(flags)
+    if args.only in (None, "logtriage"):
+        # bench/logtriage.py by path: its name is also the name of the package it measures.
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("bench_logtriage", Path(__file__).resolve().parent / "logtriage.py")
+        logtriage_bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(logtriage_bench)
+        say("")
+        logtriage_bench.main([f for f in flags if f != "--keep"] + (["--keep"] if args.keep else []))
 
 
 def main_api(args):

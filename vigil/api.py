@@ -94,6 +94,7 @@ def register_routers():
     from vigil.anomaly.api import router as anomaly
     from vigil.comms.api import router as comms
     from vigil.incidents.api import router as incidents
+    from vigil.logs.api import router as logs
     from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
@@ -114,6 +115,7 @@ def register_routers():
     api.add_router("/", timelog)
     api.add_router("/", monitors)
     api.add_router("/", statuspage)
+    api.add_router("/", logs)
 
 
 register_routers()

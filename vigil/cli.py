@@ -11,6 +11,11 @@ def main(argv=None):
         from vigil.heartbeats.runner import main as run
 
         sys.exit(run(argv[1:]))
+    if argv[:2] == ["logs", "group"]:
+        # No database needed: skip Django's start (seconds on a busy machine) for this pipe.
+        from vigil.logs import group_command
+
+        sys.exit(group_command.main(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigil.settings")
     from django.core.management import execute_from_command_line
 

@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "vigil.timelog",
     "vigil.monitors",
     "vigil.statuspage",
+    "vigil.logs",
     "vigil.web",
 ]
 

@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("vigil.heartbeats.urls")),
     path("", include("vigil.anomaly.urls")),
     path("", include("vigil.selfwatch.urls")),
+    path("", include("vigil.logs.urls")),
 ]

@@ -164,5 +164,10 @@ class Command(BaseCommand):
 
         lines += heartbeats_demo.load(warehouse, actor=admin)
         lines += anomaly_demo.load(shop, actor=admin)
+
+        # Log triage: a day of the shop's logs, mined into error groups.
+        from vigil.logs.demo import load_demo_logs
+
+        lines.append(load_demo_logs(shop, now))
         return lines
         return [status_page_line, *lines]

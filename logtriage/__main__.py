@@ -1,0 +1,5 @@
+import sys
+
+from .stream import main
+
+sys.exit(main())
