@@ -93,6 +93,7 @@ def register_routers():
     from vigil.incidents.api import router as incidents
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
+    from vigil.reviews.api import router as reviews
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
@@ -100,6 +101,7 @@ def register_routers():
     api.add_router("/", alerts)
     api.add_router("/", paging)
     api.add_router("/", oncall)
+    api.add_router("/", reviews)
 
 
 register_routers()

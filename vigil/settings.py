@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "vigil.incidents",
     "vigil.paging",
     "vigil.alerts",
+    "vigil.reviews",
     "vigil.web",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
+    path("", include("vigil.reviews.urls")),
     path("", include("vigil.incidents.urls")),
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),
