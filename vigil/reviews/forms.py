@@ -89,16 +89,22 @@ def timeline_from(formset):
 
 
 class ActionItemForm(forms.ModelForm):
+    external_url = forms.URLField(max_length=2000, required=False, assume_scheme="https", label="Ticket link")
+    description = forms.CharField(max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text="Markdown.")
+
     class Meta:
         model = ActionItem
-        fields = ["title", "kind", "owner", "due_date", "priority", "status", "wont_do_reason", "external_url", "description"]
-        widgets = {"due_date": forms.DateInput(attrs={"type": "date"}),
-                   "description": forms.Textarea(attrs={"rows": 3}), "wont_do_reason": forms.TextInput()}
-        labels = {"wont_do_reason": "Reason (if won't do)", "external_url": "Ticket link"}
+        fields = ["title", "kind", "owner", "due_date", "priority", "status", "wont_do_reason"]
+        saved = [*fields, "external_url", "description"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"}), "wont_do_reason": forms.TextInput()}
+        labels = {"wont_do_reason": "Reason (if won't do)"}
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = team_people(team)
+        if self.instance.pk:
+            self.initial.update(external_url=self.instance.external_url, description=self.instance.description)
 
 
 class ReasonForm(forms.Form):

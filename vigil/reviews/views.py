@@ -208,7 +208,7 @@ def item_detail(request, pk):
         if form.is_valid():
             try:
                 actions.do_update_action_item(item, actor=request.user, **{
-                    f: form.cleaned_data[f] for f in form.Meta.fields})
+                    f: form.cleaned_data[f] for f in form.Meta.saved})
             except actions.Invalid as e:
                 form.add_error(e.field if e.field in form.fields else None, e.message)
             else:
