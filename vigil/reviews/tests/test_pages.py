@@ -115,3 +115,13 @@ def test_a_new_incident_with_the_same_alert_group_links_the_earlier_review(perso
                              root_cause_category="capacity")
     page = client(personas.viewer).get(other.get_absolute_url()).content.decode()
     assert 'id="same-cause"' in page and f"review #{review.pk}</a>" in page
+
+
+def test_the_demo_includes_a_published_review(db):
+    from django.core.management import call_command
+
+    from vigil.reviews.models import Review
+
+    call_command("demo", stdout=open("/dev/null", "w"))
+    review = Review.objects.get()
+    assert review.status == "published" and len(review.whys) == 3 and review.action_items.count() == 2

@@ -103,6 +103,11 @@ class Command(BaseCommand):
             if moves:
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
 
+        from vigil.reviews import demo as reviews_demo
+
+        reviews_demo.load(Incident.objects.get(title="TLS certificate expires in 7 days"), author=bob, reviewer=alice,
+                          manager=people["carol"])
+
         # Integrations, and a burst of alerts through the real pipeline.
         lines = []
         for service, kind in [(shop, "alertmanager"), (api, "pagerduty"), (warehouse, "generic")]:
