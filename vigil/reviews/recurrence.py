@@ -9,6 +9,7 @@ from vigil.accounts.permissions import has_role
 from vigil.incidents.models import Incident, TimelineEntry
 from vigil.incidents.signals import incident_changed
 
+from .forms import ActionItemForm
 from .models import ActionItem, Review
 
 LIMIT = 10
@@ -36,6 +37,7 @@ def on_incident_changed(sender, incident, action, actor=None, **extra):
 
 
 def incident_context(incident, user):
+    can_review = has_role(user, incident.team_id, Role.RESPONDER)
     reviews = list(incident.reviews.order_by("-created_at"))
     earlier = list(same_group(incident).prefetch_related("reviews")[:LIMIT])
     categories = {r.root_cause_category for r in reviews if r.root_cause_category}
@@ -47,5 +49,6 @@ def incident_context(incident, user):
         "action_items": list(ActionItem.objects.filter(incident=incident).select_related("owner")),
         "earlier": earlier,
         "same_cause": same_cause,
-        "can_review": has_role(user, incident.team_id, Role.RESPONDER),
+        "can_review": can_review,
+        "item_form": ActionItemForm(team=incident.team, prefix="item") if can_review else None,
     }

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("reviews/", views.review_list, name="review-list"),
     path("incidents/<int:incident_pk>/review/", views.review_start, name="review-start"),
+    path("incidents/<int:incident_pk>/action-items/", views.incident_add_item, name="incident-add-item"),
     path("reviews/<int:pk>/", views.review_detail, name="review-detail"),
     path("reviews/<int:pk>/edit/", views.review_edit, name="review-edit"),
     path("reviews/<int:pk>/comments/", views.review_comment, name="review-comment"),

@@ -144,23 +144,37 @@ def review_comment(request, pk):
     return redirect(review.get_absolute_url() + "#comments")
 
 
-@require_POST
-@login_required
-def review_add_item(request, pk):
-    review = _review(request, pk)
-    require_role(request.user, review.team_id, Role.RESPONDER)
-    form = ActionItemForm(request.POST, team=review.team, prefix="item")
+def _add_item(request, team, **links):
+    form = ActionItemForm(request.POST, team=team, prefix="item")
     if form.is_valid():
         try:
-            actions.do_create_action_item(review.team, actor=request.user, review=review, **form.cleaned_data)
+            actions.do_create_action_item(team, actor=request.user, **links, **form.cleaned_data)
         except actions.Invalid as e:
             messages.error(request, f"Not added: {e.field.replace('_', ' ')}: {e.message}.")
         else:
             messages.success(request, "Action item added.")
     else:
-        messages.error(request, "Not added: " + "; ".join(f"{form.fields[f].label if f in form.fields else f}: {' '.join(errs)}"
-                                                         for f, errs in form.errors.items()))
+        messages.error(request, "Not added: " + "; ".join(
+            f"{form.fields[f].label or f.replace('_', ' ').capitalize() if f in form.fields else f}: {' '.join(errs)}"
+            for f, errs in form.errors.items()))
+
+
+@require_POST
+@login_required
+def review_add_item(request, pk):
+    review = _review(request, pk)
+    require_role(request.user, review.team_id, Role.RESPONDER)
+    _add_item(request, review.team, review=review)
     return redirect(review.get_absolute_url() + "#action-items")
+
+
+@require_POST
+@login_required
+def incident_add_item(request, incident_pk):
+    incident = get_for_user(Incident.objects.select_related("team"), request.user, pk=incident_pk)
+    require_role(request.user, incident.team_id, Role.RESPONDER)
+    _add_item(request, incident.team, incident=incident)
+    return redirect(incident.get_absolute_url() + "#incident-reviews")
 
 
 @login_required

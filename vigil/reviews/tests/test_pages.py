@@ -125,3 +125,20 @@ def test_the_demo_includes_a_published_review(db):
     call_command("demo", stdout=open("/dev/null", "w"))
     review = Review.objects.get()
     assert review.status == "published" and len(review.whys) == 3 and review.action_items.count() == 2
+
+
+def test_an_action_item_straight_from_the_incident_page(personas, resolved):
+    c = client(personas.responder)
+    assert 'action="/incidents/%d/action-items/"' % resolved.pk in c.get(resolved.get_absolute_url()).content.decode()
+    response = c.post(f"/incidents/{resolved.pk}/action-items/", {
+        "item-title": "Write the runbook", "item-kind": "process", "item-owner": personas.admin.pk,
+        "item-due_date": "2031-02-01", "item-priority": "low", "item-status": "open"})
+    assert response.status_code == 302
+    item = resolved.action_items.get()
+    assert item.review is None and item.owner == personas.admin and item.reminders.count() == 3
+    # A bad date is refused, named, and adds nothing.
+    response = c.post(f"/incidents/{resolved.pk}/action-items/", {
+        "item-title": "x", "item-kind": "process", "item-owner": personas.admin.pk, "item-due_date": "soon",
+        "item-priority": "low", "item-status": "open"}, follow=True)
+    assert "Not added: Due date" in response.content.decode() and resolved.action_items.count() == 1
+    assert client(personas.viewer).post(f"/incidents/{resolved.pk}/action-items/", {}).status_code == 403
