@@ -104,6 +104,7 @@ def test_write_approve_publish_and_export_a_review(server, resolved_incident, pa
     page.get_by_role("button", name="Start a review").click()
     page.wait_for_url(re.compile(r".*/reviews/\d+/edit/$"))
     review_url = page.url.removesuffix("edit/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # usable on a phone
 
     page.fill("#id_title", f"Checkout 502 {EVIL}")
     page.select_option("#id_root_cause_category", "code_change")
@@ -149,6 +150,7 @@ def test_write_approve_publish_and_export_a_review(server, resolved_incident, pa
     page.wait_for_load_state()
     assert page.locator("#review-status").text_content() == "Published"
     assert page.locator(".reviewer .badge").text_content().startswith("approved")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     with page.expect_download() as md_download:
         page.get_by_role("link", name="Export Markdown").click()
@@ -179,7 +181,10 @@ def test_write_approve_publish_and_export_a_review(server, resolved_incident, pa
     pdf_text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert EVIL in pdf_text and "Why did that ship?" in pdf_text
     if os.environ.get("VIGIL_SCREENSHOT_DIR"):
-        shutil.copy(tmp_path / "page1.png", os.environ["VIGIL_SCREENSHOT_DIR"])
+        shots = os.environ["VIGIL_SCREENSHOT_DIR"]
+        os.makedirs(shots, exist_ok=True)
+        shutil.copy(tmp_path / "page1.png", os.path.join(shots, "review-pdf-page1.png"))
+        page.screenshot(path=os.path.join(shots, "review-390.png"), full_page=True)
 
     assert page.dialogs == []
     assert page.errors == []

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from vigil import worker
 from vigil.accounts import audit
 from vigil.accounts.models import User
 from vigil.incidents.models import TimelineEntry
@@ -396,7 +397,6 @@ def schedule_reminders(item, now=None):
     team_settings = ReviewSettings.of(item.team)
     Reminder.objects.bulk_create([Reminder(action_item=item, kind=kind, due_at=when)
                                   for kind, when in reminder_times(item, team_settings) if when > now])
-    from vigil import worker
     transaction.on_commit(worker.wake)
 
 

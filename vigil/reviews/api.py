@@ -27,7 +27,7 @@ api.add_exception_handler(ReviewNotAllowed, conflict)
 def reviews_for(user):
     """The reviews of the user's teams, and those they were asked to review (a project manager
     need not be in the team)."""
-    reviews = Review.objects.select_related("team", "incident__service")
+    reviews = Review.objects.select_related("team", "incident__service").prefetch_related("reviewer_rows__user", "action_items")
     if user.is_superuser:
         return reviews
     return reviews.filter(Q(team_id__in=user.team_ids()) | Q(reviewer_rows__user=user)).distinct()
@@ -89,11 +89,11 @@ class ReviewOut(Schema):
     @staticmethod
     def resolve_reviewers(review):
         return [{"user_id": r.user_id, "name": str(r.user), "approved_at": r.approved_at}
-                for r in review.reviewer_rows.select_related("user")]
+                for r in review.reviewer_rows.all()]
 
     @staticmethod
     def resolve_action_item_ids(review):
-        return list(review.action_items.values_list("pk", flat=True))
+        return [item.pk for item in review.action_items.all()]
 
     @staticmethod
     def resolve_url(review):

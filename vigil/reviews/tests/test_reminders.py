@@ -1,6 +1,6 @@
 """Action-item reminders through the worker and a real SMTP server, with time-machine moving the clock."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 import time_machine
