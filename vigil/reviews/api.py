@@ -24,6 +24,11 @@ router = Router(tags=["reviews"])
 api.add_exception_handler(ReviewNotAllowed, conflict)
 
 
+@api.exception_handler(export.PdfUnavailable)
+def pdf_unavailable(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=503)
+
+
 def reviews_for(user):
     """The reviews of the user's teams, and those they were asked to review (a project manager
     need not be in the team)."""

@@ -108,8 +108,16 @@ def _fetch_nothing(url, *args, **kwargs):
     raise ValueError(f"the PDF export loads no outside resource ({url[:80]})")
 
 
+class PdfUnavailable(Exception):
+    """WeasyPrint cannot load its system libraries (Pango)."""
+
+
 def pdf(review):
-    from weasyprint import CSS as Stylesheet
-    from weasyprint import HTML
+    try:
+        from weasyprint import CSS as Stylesheet
+        from weasyprint import HTML
+    except OSError as e:  # the Python package is installed, Pango is not
+        raise PdfUnavailable(f"PDF export needs Pango on the server (Debian: apt-get install libpango-1.0-0 "
+                             f"libpangoft2-1.0-0): {e}") from e
 
     return HTML(string=html(review), url_fetcher=_fetch_nothing).write_pdf(stylesheets=[Stylesheet(string=CSS.read_text())])

@@ -186,7 +186,12 @@ def review_export(request, pk, fmt):
         response = HttpResponse(export.markdown(review), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.md"'
     else:
-        response = HttpResponse(export.pdf(review), content_type="application/pdf")
+        try:
+            document = export.pdf(review)
+        except export.PdfUnavailable as e:
+            messages.error(request, str(e))
+            return redirect(review)
+        response = HttpResponse(document, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="review-{review.pk}.pdf"'
     return response
 

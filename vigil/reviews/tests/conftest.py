@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 
 from vigil.accounts.models import Membership, Role, User
@@ -29,3 +31,11 @@ WHYS = [
     {"id": 3, "parent": 2, "why": "Why did that ship?", "answer": "The load test runs without the BIN table.",
      "evidence": ["https://ci.example/runs/412"]},
 ]
+
+
+@pytest.fixture
+def pdftotext():
+    """The PDF tests read the PDF back with poppler-utils (installed by .ci/run)."""
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs pdftotext: apt-get install poppler-utils")
+    return "pdftotext"

@@ -78,14 +78,14 @@ def test_a_review_of_a_resolved_incident_from_draft_to_published(personas, resol
     assert "**Root cause category:** Code change / deploy" in text
 
 
-def test_the_pdf_export_renders(personas, resolved, api, tmp_path):
+def test_the_pdf_export_renders(personas, resolved, api, tmp_path, pdftotext):
     review = start(api, personas.responder, resolved)
     response = api(personas.responder).get(f"/api/v1/reviews/{review['id']}/export.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     pdf = tmp_path / "review.pdf"
     pdf.write_bytes(response.content)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Checkout 502 on Black Friday" in text and "Root cause analysis" in text and "Timeline" in text
 
 

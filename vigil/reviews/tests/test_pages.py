@@ -19,7 +19,7 @@ def client(user):
     return c
 
 
-def test_markdown_is_rendered_and_no_live_html_reaches_the_page_or_the_pdf(personas, resolved, tmp_path):
+def test_markdown_is_rendered_and_no_live_html_reaches_the_page_or_the_pdf(personas, resolved, tmp_path, pdftotext):
     review = actions.do_start_review(resolved, actor=personas.responder)
     review = actions.do_update_review(review, actor=personas.responder, title=EVIL, root_cause=EVIL,
                              sections={"summary": f"**Bold** and\n\n{EVIL}", "lessons": EVIL},
@@ -35,7 +35,7 @@ def test_markdown_is_rendered_and_no_live_html_reaches_the_page_or_the_pdf(perso
     document = pdf(review)
     path = tmp_path / "evil.pdf"
     path.write_bytes(document)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "<img src=x onerror=alert(1)>" in text  # shown as text, not made an image
     # The Markdown export keeps what was typed (it is Markdown, for the reader's renderer to sanitise).
     assert EVIL in markdown(review)
