@@ -320,7 +320,7 @@ def parse_args(argv):
     p.add_argument("--quiet-wait", type=float, default=120,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
-    p.add_argument("--only", choices=["api", "ingest", "paging"], help="run one of the benchmarks (default: all)")
+    p.add_argument("--only", choices=["api", "ingest", "paging", "monitors"], help="run one of the benchmarks (default: all)")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
@@ -358,6 +358,11 @@ def main(argv=None):
 
         say("")
         paging.main(flags)
+    if args.only in (None, "monitors"):
+        import monitors
+
+        say("")
+        monitors.main(flags)
 
 
 def main_api(args):

@@ -91,9 +91,12 @@ def register_routers():
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
     from vigil.incidents.api import router as incidents
+    from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
     from vigil.reviews.api import router as reviews
+    from vigil.sla.api import router as sla
+    from vigil.timelog.api import router as timelog
 
     api.add_router("/", accounts)
     api.add_router("/", catalog)
@@ -102,6 +105,9 @@ def register_routers():
     api.add_router("/", paging)
     api.add_router("/", oncall)
     api.add_router("/", reviews)
+    api.add_router("/", sla)
+    api.add_router("/", timelog)
+    api.add_router("/", monitors)
 
 
 register_routers()

@@ -84,6 +84,12 @@ SMTP_URL = env_url("VIGIL_SMTP_URL", "", ["smtp", "smtps"])
 # How long a worker's claim on a notification lasts before another worker sends it again (the
 # worker may have died). Keep it above the channels' 10 s timeout; the kill test shortens it.
 SENDING_DEADLINE_SECONDS = env_int("VIGIL_SENDING_DEADLINE_SECONDS", 60, minimum=1)
+# Uptime monitors (vigil/monitors): whether checks may reach private, loopback and link-local
+# addresses (turn off on hosted installs), how many checks run at once per worker process, and
+# how many days of check results are kept.
+MONITOR_ALLOW_PRIVATE = env_bool("VIGIL_MONITOR_ALLOW_PRIVATE", True)
+MONITOR_CONCURRENCY = env_int("VIGIL_MONITOR_CONCURRENCY", 32, minimum=1)
+MONITOR_HISTORY_DAYS = env_int("VIGIL_MONITOR_HISTORY_DAYS", 30, minimum=1)
 EMAIL_FROM = os.environ.get("VIGIL_EMAIL_FROM") or f"Vigil <vigil@{BASE_URL.split('://', 1)[1].split('/')[0].split(':')[0]}>"
 
 # The base URL names the host users reach us by; loopback is always allowed for health checks.
@@ -121,6 +127,9 @@ INSTALLED_APPS = [
     "vigil.paging",
     "vigil.alerts",
     "vigil.reviews",
+    "vigil.sla",
+    "vigil.timelog",
+    "vigil.monitors",
     "vigil.web",
 ]
 

@@ -15,8 +15,11 @@ urlpatterns = [
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
     path("", include("vigil.reviews.urls")),
+    path("", include("vigil.sla.urls")),
+    path("", include("vigil.timelog.urls")),
     path("", include("vigil.incidents.urls")),
     path("", include("vigil.catalog.urls")),
     path("", include("vigil.accounts.urls")),
     path("", include("vigil.oncall.urls")),
+    path("", include("vigil.monitors.urls")),
 ]

@@ -5,7 +5,7 @@ from vigil.accounts.actions import unique_slug
 
 from .models import HostingProvider, Service
 
-FIELDS = ["name", "slug", "description", "hosting_provider", "escalation_policy", "monthly_approved_hours"]
+FIELDS = ["name", "slug", "description", "hosting_provider", "escalation_policy", "monthly_approved_hours", "project_manager"]
 
 
 def _provider(name):
@@ -18,11 +18,11 @@ def _provider(name):
 
 @transaction.atomic
 def do_create_service(team, *, actor, name, slug=None, description="", hosting_provider=None,
-                      escalation_policy_id=None, monthly_approved_hours=0):
+                      escalation_policy_id=None, monthly_approved_hours=0, project_manager_id=None):
     service = Service.objects.create(
         team=team, name=name, slug=slug or unique_slug(Service, name, reserved=Service.RESERVED_SLUGS), description=description,
         hosting_provider=_provider(hosting_provider), escalation_policy_id=escalation_policy_id,
-        monthly_approved_hours=monthly_approved_hours,
+        monthly_approved_hours=monthly_approved_hours, project_manager_id=project_manager_id,
     )
     audit.record("service.create", service, actor=actor, team=team, after=audit.snapshot(service, FIELDS))
     return service

@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
-from vigil.accounts.models import Role, Team
+from vigil.accounts.models import Role, Team, User
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
 from vigil.api import invalid
 from vigil.oncall.models import EscalationPolicy
@@ -28,6 +28,7 @@ class ServiceOut(Schema):
     hosting_provider: Optional[str] = Field(None, alias="hosting_provider.name")
     escalation_policy_id: Optional[int]
     monthly_approved_hours: Decimal
+    project_manager_id: Optional[int]
 
 
 class ServiceIn(Schema):
@@ -39,6 +40,7 @@ class ServiceIn(Schema):
     hosting_provider: Optional[str] = Field(None, max_length=100)
     escalation_policy_id: Optional[int] = None
     monthly_approved_hours: Decimal = Field(Decimal(0), ge=0, max_digits=7, decimal_places=2)
+    project_manager_id: Optional[int] = None
 
 
 class ServicePatch(Schema):
@@ -49,6 +51,7 @@ class ServicePatch(Schema):
     hosting_provider: Optional[str] = Field(None, max_length=100)
     escalation_policy_id: Optional[int] = None
     monthly_approved_hours: Decimal = Field(None, ge=0, max_digits=7, decimal_places=2)
+    project_manager_id: Optional[int] = None
 
 
 class ProviderOut(Schema):
@@ -69,6 +72,9 @@ def check_references(user, team_id, data, service=None):
     if "escalation_policy_id" in data and data["escalation_policy_id"] is not None:
         if not EscalationPolicy.objects.filter(pk=data["escalation_policy_id"], team_id=team_id).exists():
             invalid("escalation_policy_id", "no such escalation policy in this team")
+    if data.get("project_manager_id") is not None:
+        if not User.objects.filter(pk=data["project_manager_id"], is_active=True, memberships__team_id=team_id).exists():
+            invalid("project_manager_id", "not a member of the service's team")
     if data.get("slug") in Service.RESERVED_SLUGS:
         invalid("slug", "is reserved")
     if data.get("slug"):

@@ -1,7 +1,7 @@
 from django import forms
 from django.core.validators import RegexValidator
 
-from vigil.accounts.models import Role, Team
+from vigil.accounts.models import Role, Team, User
 from vigil.oncall.models import EscalationPolicy
 
 from .models import HostingProvider, Service
@@ -74,8 +74,14 @@ class EditServiceForm(ServiceForm):
         queryset=EscalationPolicy.objects.none(), required=False, empty_label="None",
         help_text="Who is paged when an incident opens on this service.",
     )
+    project_manager = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="None",
+        help_text="Told by email when corrective time passes the per-incident allowance or the month's approved hours.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = True
         self.fields["escalation_policy"].queryset = EscalationPolicy.objects.filter(team_id=self.service.team_id)
+        self.fields["project_manager"].queryset = User.objects.filter(
+            memberships__team_id=self.service.team_id, is_active=True).order_by("name", "email")

@@ -67,6 +67,7 @@ def service_edit(request, slug):
         "hosting_provider": service.hosting_provider.name if service.hosting_provider else "",
         "monthly_approved_hours": service.monthly_approved_hours,
         "escalation_policy": service.escalation_policy_id,
+        "project_manager": service.project_manager_id,
     }
     form = EditServiceForm(request.POST or None, initial=initial, service=service)
     if request.method == "POST" and form.is_valid():

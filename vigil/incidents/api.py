@@ -50,6 +50,26 @@ class IncidentOut(Schema):
         return incident_url_template().format(incident.id)
 
 
+class IncidentSla(Schema):
+    ack_target_seconds: Optional[int]
+    resolve_target_seconds: Optional[int]
+    ack_elapsed_seconds: Optional[int]
+    resolve_elapsed_seconds: Optional[int]
+    ack_breached: bool
+    resolve_breached: bool
+
+
+class IncidentDetailOut(IncidentOut):
+    sla: Optional[IncidentSla] = Field(None, description="The SLA clocks; null when the service has no SLA.")
+
+    @staticmethod
+    def resolve_sla(incident):
+        # The clocks live in the sla app, below this one: imported here, when a detail is asked for.
+        from vigil.sla.clocks import summary
+
+        return summary(incident)
+
+
 class IncidentIn(Schema):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=255)
@@ -126,12 +146,12 @@ def create_incident(request, payload: IncidentIn):
     return Status(201, incident)
 
 
-@router.get("/incidents/{incident_id}", response=IncidentOut)
+@router.get("/incidents/{incident_id}", response=IncidentDetailOut)
 def get_incident(request, incident_id: int):
     return get_for_user(incidents_for(request.user), request.user, pk=incident_id)
 
 
-@router.patch("/incidents/{incident_id}", response=IncidentOut)
+@router.patch("/incidents/{incident_id}", response=IncidentDetailOut)
 def update_incident(request, incident_id: int, payload: IncidentPatch):
     incident = _responder_incident(request, incident_id)
     changes = payload.dict(exclude_unset=True)

@@ -54,9 +54,19 @@ def page_message(notification):
     return Message(subject, text, data, notification.idempotency_key)
 
 
+def other_message(notification):
+    incident = notification.incident
+    data = {"event": "incident.message", "idempotency_key": notification.idempotency_key, "reason": notification.reason,
+            "subject": notification.subject, "text": notification.text,
+            "incident": {"id": incident.pk, "number": incident.number, "title": incident.title,
+                         "url": settings.BASE_URL + incident.get_absolute_url()}}
+    return Message(notification.subject, notification.text, data, notification.idempotency_key)
+
+
 def send(notification):
     method = notification.contact_method
-    return deliver(notification.kind, notification.address, page_message(notification),
+    message = page_message(notification) if notification.is_page else other_message(notification)
+    return deliver(notification.kind, notification.address, message,
                    secret=method.signing_secret if method else "")
 
 

@@ -53,7 +53,7 @@ def stop(incident, why, now=None):
     now = now or timezone.now()
     Escalation.objects.filter(incident=incident, active=True).update(
         active=False, next_step_at=None, stopped_at=now, stop_reason=why)
-    Notification.objects.filter(incident=incident, state=Notification.State.PENDING).update(
+    Notification.objects.filter(incident=incident, state=Notification.State.PENDING, text="").update(
         state=Notification.State.CANCELLED)
 
 
@@ -220,7 +220,7 @@ def _method_name(method, delay):
 def escalate_after_failure(notification, now):
     """A page that could not be delivered at all: page the next level at once (if still unowned)."""
     incident = notification.incident
-    if incident.status != Status.TRIGGERED:
+    if incident.status != Status.TRIGGERED or not notification.is_page:
         return
     updated = Escalation.objects.filter(incident=incident, active=True).exclude(next_step_at=None).update(next_step_at=now)
     if updated:

@@ -77,6 +77,8 @@ def _answered_since(notification):
     """Whether the page is no longer wanted: the incident resolved, or someone acknowledged or
     mitigated it after this page was decided (a page asked for on an owned incident still goes)."""
     incident = notification.incident
+    if not notification.is_page:
+        return False
     if incident.status == Status.RESOLVED:
         return True
     answered = [t for t in (incident.acknowledged_at, incident.mitigated_at) if t is not None]

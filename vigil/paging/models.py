@@ -111,6 +111,10 @@ class Notification(models.Model):
     address = models.CharField(max_length=2000)
     # Why this person is paged: "level 1", "asked for help", "team admins (no policy)".
     reason = models.CharField(max_length=200)
+    # A message rather than a page (a time overrun told to the project manager): sent with this
+    # subject and text, and not cancelled when the incident is acknowledged or resolved.
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
     # Unique: two workers (or a retried step) cannot put the same page in the outbox twice.
     idempotency_key = models.CharField(max_length=200, unique=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -131,6 +135,10 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.user} ({self.state})"
+
+    @property
+    def is_page(self):
+        return not self.text
 
 
 class DeliveryAttempt(models.Model):

@@ -1,6 +1,6 @@
 """The write path for reviews and action items: one transaction each, audit rows inside it."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -72,7 +72,19 @@ def incident_facts(incident):
         "detected_by": f"alert “{first_alert.summary}”" if first_alert else
                        (f"{incident.created_by} opened it by hand" if incident.created_by else "opened by hand"),
         "alert_count": incident.alert_count,
+        "sla_breaches": sla_breaches(incident),
     }
+
+
+def sla_breaches(incident):
+    """"time to acknowledge (target 15 min) breached at ..." for each breached SLA clock of the incident.
+    Read through the relation the SLA app adds, so reviews need not import it."""
+    clocks = getattr(incident, "sla_clocks", None)
+    if clocks is None:
+        return "not tracked"
+    breached = [f"time to {clock.get_kind_display().lower()} (target {duration(timedelta(seconds=clock.target_seconds))}) "
+                f"breached at {clock.breached_at:%Y-%m-%d %H:%M UTC}" for clock in clocks.exclude(breached_at=None)]
+    return "; ".join(breached) or "none"
 
 
 def _prefill(incident):
@@ -84,7 +96,7 @@ def _prefill(incident):
         + f"\n- **Severity:** {incident.get_severity_display()}"
         f"\n- **Affected services:** {incident.service.name}"
         "\n- **Affected customers:** "
-        "\n- **SLA breaches:** "
+        f"\n- **SLA breaches:** {facts['sla_breaches']}"
     )
     detection = (
         f"- **Detected by:** {facts['detected_by']}"

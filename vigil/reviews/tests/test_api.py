@@ -193,3 +193,15 @@ def test_a_team_sets_its_reviewers_and_template(personas, resolved, api):
     assert [s["key"] for s in review["template"]] == ["summary", "client"]
     bad = api(p.admin).patch(settings_url, {"sections": [{"key": "a b", "title": "x"}]})
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "sections.0.key"
+
+
+def test_impact_names_the_incidents_sla_breaches(personas, resolved, api):
+    from vigil.sla.models import SlaClock
+
+    assert "**SLA breaches:** none" in start(api, personas.responder, resolved)["sections"]["impact"]
+    at = resolved.created_at
+    SlaClock.objects.update_or_create(incident=resolved, kind="ack", defaults=dict(
+        severity="sev1", target_seconds=900, started_at=at, breach_at=at + timedelta(minutes=15),
+        breached_at=at + timedelta(minutes=15)))
+    impact = start(api, personas.responder, resolved)["sections"]["impact"]
+    assert f"time to acknowledge (target 15 min) breached at {at + timedelta(minutes=15):%Y-%m-%d %H:%M} UTC" in impact

@@ -3,6 +3,7 @@
 import datetime as dt
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +17,12 @@ from vigil.catalog.actions import do_create_service
 from vigil.catalog.models import HostingProvider
 from vigil.incidents import actions as incidents
 from vigil.incidents.models import Incident
+from vigil.monitors.actions import do_create_monitor
 from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedule
 from vigil.paging.actions import do_create_policy
+from vigil.sla import clocks as sla_clocks
+from vigil.sla.actions import do_set_sla_policy
+from vigil.timelog.actions import do_log_time
 
 ADMIN_EMAIL = "admin@example.com"
 PASSWORD = "vigil-demo"
@@ -85,6 +90,18 @@ class Command(BaseCommand):
                                       hosting_provider="DigitalOcean", monthly_approved_hours=4)
 
         alice, bob = people["alice"], people["bob"]
+        # SLAs: the shop round the clock, the partner API in Paris business hours; Carol manages the shop's hours.
+        do_set_sla_policy(shop, actor=admin, targets={
+            "sev1": {"ack_seconds": 15 * 60, "resolve_seconds": 4 * 3600},
+            "sev2": {"ack_seconds": 30 * 60, "resolve_seconds": 8 * 3600},
+            "sev3": {"ack_seconds": 2 * 3600, "resolve_seconds": 24 * 3600}})
+        do_set_sla_policy(api, actor=admin, business_hours_only=True, time_zone="Europe/Paris", targets={
+            "sev2": {"ack_seconds": 3600, "resolve_seconds": 8 * 3600}, "sev4": {"resolve_seconds": 5 * 8 * 3600}})
+        shop.project_manager = people["carol"]
+        shop.save(update_fields=["project_manager"])
+        hours_spent = {"Checkout returns 502 for card payments": [(alice, 35, "investigation"), (alice, 50, "corrective")],
+                       "Search index stale after deploy": [(bob, 90, "corrective"), (bob, 30, "preventive")],
+                       "Database failover drill": [(alice, 120, "preventive")]}
         story = [
             (shop, "Checkout returns 502 for card payments", "sev1", ["acknowledge"], alice, 12),
             (api, "p99 latency above 2 s on /v2/orders", "sev2", [], None, 4),
@@ -98,10 +115,13 @@ class Command(BaseCommand):
                                                     is_drill="drill" in title)
             # Back-date the opening so the clocks (time to acknowledge, to resolve) look lived-in.
             Incident.objects.filter(pk=incident.pk).update(created_at=now - timedelta(minutes=minutes_ago))
+            sla_clocks.start(incident, now - timedelta(minutes=minutes_ago))
             for move in moves:
                 getattr(incidents, f"do_{move}_incident")(incident, actor=actor)
             if moves:
                 incidents.do_add_note(incident, actor=actor, body="Looking at the dashboards; rolled back the last deploy.")
+            for who, minutes, kind in hours_spent.get(title, []):
+                do_log_time(incident, actor=who, minutes=minutes, kind=kind)
 
         from vigil.reviews import demo as reviews_demo
 
@@ -116,6 +136,11 @@ class Command(BaseCommand):
             lines.append(f"{service.name}: {integration.name} key {key} -> {integration.url(key)}")
             if kind == "alertmanager":
                 shop_alerts = integration
+        # Uptime monitors: Vigil watching its own health endpoint and port (checked once it serves).
+        do_create_monitor(api, actor=admin, name="Vigil health endpoint", kind="http",
+                          target=f"{settings.BASE_URL}/healthz", keyword='"ok"', max_latency_ms=2000)
+        do_create_monitor(api, actor=admin, name="Vigil port", kind="ping",
+                          target=settings.BASE_URL.split("://", 1)[1].split("/", 1)[0], interval_seconds=300)
         ingest(shop_alerts, generic.parse([
             {"summary": f"HTTP 5xx rate above 5% on web-{n}", "severity": "critical", "dedup_key": f"web-{n}-5xx",
              "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}

@@ -1,0 +1,108 @@
+"""On an incident page in a real browser (Debian's Chromium via Playwright, real `vigil serve`):
+the SLA clocks are shown and refreshed, and a responder logs 30 minutes of corrective time.
+Run with `pytest -m browser`."""
+
+import os
+import re
+
+import pytest
+
+from vigil.testing import VigilServer
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+EMAIL, PASSWORD = "clock@vigil.test", "tick-tock-on-call"
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian's Chromium: apt-get install chromium")
+    s = VigilServer(tmp_path)
+    s.cli("migrate", "--verbosity", "0")
+    s.cli("createuser", EMAIL, "--name", "Cleo Clock", "--password", PASSWORD, "--admin")
+    s.api_token = s.token(EMAIL)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def incident(server):
+    def call(method, path, body=None):
+        status, answer = server.request(method, path, server.api_token, body)
+        assert status in (200, 201), answer
+        return answer
+
+    team = call("POST", "/api/v1/teams", {"name": "Clock Ops"})
+    service = call("POST", "/api/v1/services", {"name": "Acme Shop", "team_id": team["id"], "monthly_approved_hours": "10"})
+    call("PUT", f"/api/v1/services/{service['id']}/sla",
+         {"business_hours_only": False, "targets": {"sev1": {"ack_seconds": 900, "resolve_seconds": 14400}}})
+    return call("POST", "/api/v1/incidents", {"title": "Checkout down", "service_id": service["id"], "severity": "sev1"})
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.errors = []
+        # A CSP violation (an inline script or style slipping in) is reported as a console error.
+        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_a_responder_sees_the_sla_clocks_and_logs_30_minutes(server, incident, page):
+    page.goto(server.base + f"/incidents/{incident['id']}/")
+    page.fill("#id_username", EMAIL)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(rf".*/incidents/{incident['id']}/$"))
+
+    ack, resolve = page.locator("#sla-ack"), page.locator("#sla-resolve")
+    assert "Time to acknowledge" in ack.text_content() and ack.locator(".target").text_content() == "15 min"
+    assert resolve.locator(".target").text_content() == "4 h"
+    assert "Running" in ack.locator(".clock-state").text_content()
+    assert ack.locator("progress").get_attribute("max") == "900"
+
+    # The clocks are in the part of the page htmx refreshes: they are there after a refresh too.
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true", timeout=10000):
+        pass
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#sla-ack .target").text_content() == "15 min"
+
+    page.fill("#id_time_minutes", "30")
+    page.select_option("#id_time_kind", "corrective")
+    page.fill("#id_time_note", "rolled back the payment service")
+    page.get_by_role("button", name="Log time").click()
+    page.wait_for_load_state()
+    assert page.locator(".message.success").text_content() == "30 min of corrective time logged."
+    assert page.locator("#time-corrective").text_content() == "30 min"
+    assert page.locator("#time-total").text_content() == "30 min"
+    assert "rolled back the payment service" in page.locator(".time-entries").text_content()
+    assert page.locator(".timeline .entry.time_logged .body").first.text_content() == \
+        "30 min of corrective work logged: rolled back the payment service"
+
+    # Acknowledging stops the ack clock: it is met.
+    page.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state()
+    assert page.locator("#sla-ack .clock-state").text_content().startswith("Met")
+
+    # The month report counts the 30 minutes and draws them against the approved 10 hours.
+    page.get_by_role("link", name=re.compile("this month's hours")).click()
+    page.wait_for_load_state()
+    assert page.locator("#corrective").text_content().strip() == "30 min"
+    assert page.locator("svg.chart rect.bar").count() == 6
+    assert page.locator("svg.chart line.approved").count() == 1
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.errors == []
