@@ -6,6 +6,7 @@ and the engine's tick (bench/paging.py). Written to docs/benchmarks.md.
     python bench/run.py --only api     # GET /api/v1/incidents and memory only (3 s warm-up + 10 s per case)
     python bench/run.py --only ingest  # ingestion only (2 s warm-up + 8 s per case; see bench/ingest.py)
     python bench/run.py --only paging  # paging latency and engine tick only (see bench/paging.py)
+    python bench/run.py --only statuspage  # status page req/s and p99, with and without an alert storm (bench/statuspage.py)
     python bench/run.py --quick        # short runs, a fast check; prints only (unless --write)
 
 Everything runs against a fresh SQLite data dir in a temporary folder, through the real CLI and the
@@ -321,6 +322,7 @@ def parse_args(argv):
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     p.add_argument("--only", choices=["api", "ingest", "paging", "monitors"], help="run one of the benchmarks (default: all)")
+    p.add_argument("--only", choices=["api", "ingest", "paging", "statuspage"], help="run one of the benchmarks (default: all)")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 1) if args.quick else (3, 10)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
@@ -363,6 +365,11 @@ def main(argv=None):
 
         say("")
         monitors.main(flags)
+    if args.only in (None, "statuspage"):
+        import statuspage
+
+        say("")
+        statuspage.main(flags)
 
 
 def main_api(args):

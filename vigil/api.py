@@ -90,12 +90,15 @@ def register_routers():
     from vigil.accounts.api import router as accounts
     from vigil.alerts.api import router as alerts
     from vigil.catalog.api import router as catalog
+    from vigil.heartbeats.api import router as heartbeats
+    from vigil.anomaly.api import router as anomaly
     from vigil.incidents.api import router as incidents
     from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
     from vigil.reviews.api import router as reviews
     from vigil.sla.api import router as sla
+    from vigil.statuspage.api import router as statuspage
     from vigil.timelog.api import router as timelog
 
     api.add_router("/", accounts)
@@ -105,9 +108,12 @@ def register_routers():
     api.add_router("/", paging)
     api.add_router("/", oncall)
     api.add_router("/", reviews)
+    api.add_router("/", heartbeats)
+    api.add_router("/", anomaly)
     api.add_router("/", sla)
     api.add_router("/", timelog)
     api.add_router("/", monitors)
+    api.add_router("/", statuspage)
 
 
 register_routers()

@@ -127,9 +127,13 @@ INSTALLED_APPS = [
     "vigil.paging",
     "vigil.alerts",
     "vigil.reviews",
+    "vigil.heartbeats",
+    "vigil.anomaly",
+    "vigil.selfwatch",
     "vigil.sla",
     "vigil.timelog",
     "vigil.monitors",
+    "vigil.statuspage",
     "vigil.web",
 ]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("vigil.statuspage.urls")),
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
     path("", include("vigil.reviews.urls")),
@@ -22,4 +23,7 @@ urlpatterns = [
     path("", include("vigil.accounts.urls")),
     path("", include("vigil.oncall.urls")),
     path("", include("vigil.monitors.urls")),
+    path("", include("vigil.heartbeats.urls")),
+    path("", include("vigil.anomaly.urls")),
+    path("", include("vigil.selfwatch.urls")),
 ]

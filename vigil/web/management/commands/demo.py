@@ -22,6 +22,7 @@ from vigil.oncall.actions import LayerSpec, do_create_override, do_create_schedu
 from vigil.paging.actions import do_create_policy
 from vigil.sla import clocks as sla_clocks
 from vigil.sla.actions import do_set_sla_policy
+from vigil.statuspage.demo import demo_status_page
 from vigil.timelog.actions import do_log_time
 
 ADMIN_EMAIL = "admin@example.com"
@@ -127,6 +128,9 @@ class Command(BaseCommand):
 
         reviews_demo.load(Incident.objects.get(title="TLS certificate expires in 7 days"), author=bob, reviewer=alice,
                           manager=people["carol"])
+        # The clients' status page, telling them about the open checkout incident.
+        checkout = Incident.objects.get(service=shop, title="Checkout returns 502 for card payments")
+        status_page_line = demo_status_page(platform, shop, api, checkout, alice, now)
 
         # Integrations, and a burst of alerts through the real pipeline.
         lines = []
@@ -146,4 +150,10 @@ class Command(BaseCommand):
              "source": f"web-{n}.acme", "labels": {"alertname": "High5xxRate", "instance": f"web-{n}"}}
             for n in (1, 2)
         ]))
+        from vigil.anomaly import demo as anomaly_demo
+        from vigil.heartbeats import demo as heartbeats_demo
+
+        lines += heartbeats_demo.load(warehouse, actor=admin)
+        lines += anomaly_demo.load(shop, actor=admin)
         return lines
+        return [status_page_line, *lines]

@@ -1,0 +1,37 @@
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from vigil.anomaly.metrics import record
+from vigil.anomaly.models import Rule
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_rule_page_draws_the_series_and_its_baseline_band(personas):
+    now = timezone.now()
+    # Three weeks of history at this hour: a baseline for the chart's last hours.
+    for week in range(1, 4):
+        for minute in range(0, 60, 5):
+            for hour in range(0, 3):
+                record("latency_ms", 100 + minute % 7, at=now - timedelta(weeks=week, hours=hour, minutes=minute),
+                       service=personas.service)
+    series = record("latency_ms", 250, at=now - timedelta(minutes=1), service=personas.service)
+    client = logged_in(personas.responder)
+    response = client.post(series.get_absolute_url(), {
+        "name": "Latency <unusual>", "service": personas.service.pk, "kind": "deviation", "direction": "above",
+        "deviations": 3, "window_minutes": 10, "baseline_weeks": 4, "severity": "sev3", "enabled": "on"})
+    rule = Rule.objects.get()
+    assert response.status_code == 302 and response["Location"] == rule.get_absolute_url()
+    page = client.get(rule.get_absolute_url()).content.decode()
+    assert '<svg viewBox="0 0 800 240"' in page
+    assert 'class="band" d="M' in page and 'class="series" d="M' in page
+    assert "Latency &lt;unusual&gt;" in page
+    assert "latency_ms" in logged_in(personas.viewer).get("/anomaly/").content.decode()
+    assert logged_in(personas.outsider).get(rule.get_absolute_url()).status_code == 404
+    assert logged_in(personas.viewer).post(series.get_absolute_url(), {}).status_code == 403

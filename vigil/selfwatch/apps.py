@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SelfwatchConfig(AppConfig):
+    name = "vigil.selfwatch"
+    label = "selfwatch"
