@@ -356,8 +356,18 @@ def do_mark_no_action_needed(review, *, actor, reason):
     return review
 
 
+def public_incidents(incident):
+    """The incident's public incidents on status pages that can take a postmortem (resolved ones)."""
+    from vigil.statuspage.models import IncidentStatus, PublicIncident
+
+    return PublicIncident.objects.select_related("page").filter(
+        incident=incident, status__in=[IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM])
+
+
 @transaction.atomic
-def do_publish_review(review, *, actor):
+def do_publish_review(review, *, actor, postmortem=""):
+    """Publish; with `postmortem` text, also post it as the public `postmortem` update of the incident
+    on each status page where the incident was told to customers and is resolved."""
     review = _locked(review)
     if review.status != Status.APPROVED:
         raise ReviewNotAllowed(f"only an approved review can be published; this one is {review.get_status_display().lower()}")
@@ -366,7 +376,15 @@ def do_publish_review(review, *, actor):
     _move(review, actor, "publish", Status.PUBLISHED, published_at=timezone.now())
     review.incident.add_entry(TimelineEntry.Kind.NOTE, actor=actor, body=f"Review #{review.pk} published: {review.title}",
                               data={"review": review.pk})
-    # The status page (issue 6) may listen to post the public `postmortem` update; nothing here depends on it.
+    if postmortem.strip():
+        from vigil.statuspage.services import post_public_update
+
+        publics = list(public_incidents(review.incident))
+        if not publics:
+            raise ReviewNotAllowed("no status page has a resolved public incident for this incident to post a postmortem to")
+        for public in publics:
+            post_public_update(review.incident, page=public.page, status="postmortem", body=_text("postmortem", postmortem, 20000),
+                               actor=actor)
     review_published.send(Review, review=review, actor=actor)
     return review
 

@@ -223,9 +223,18 @@ def no_action_needed(request, review_id: int, payload: ReasonIn):
     return _call(actions.do_mark_no_action_needed, _review(request, review_id), actor=request.user, reason=payload.reason)
 
 
+class PublishIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    postmortem: str = Field("", max_length=20000)
+
+
 @router.post("/reviews/{review_id}/publish", response=ReviewOut)
-def publish_review(request, review_id: int):
-    return actions.do_publish_review(_review(request, review_id, write=True), actor=request.user)
+def publish_review(request, review_id: int, payload: PublishIn = None):
+    """With `postmortem` text, also post it as the public postmortem update on each status page
+    where the incident was told to customers and is resolved (409 when there is none)."""
+    postmortem = payload.postmortem if payload else ""
+    return _call(actions.do_publish_review, _review(request, review_id, write=True), actor=request.user,
+                 postmortem=postmortem)
 
 
 @router.get("/reviews/{review_id}/comments", response=list[CommentOut])

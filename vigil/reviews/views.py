@@ -59,6 +59,7 @@ def review_detail(request, pk):
         "comment_form": CommentForm(),
         "reason_form": ReasonForm(initial={"reason": review.no_action_reason}),
         "item_form": ActionItemForm(team=review.team, prefix="item"),
+        "status_pages": [p.page for p in actions.public_incidents(review.incident)] if review.status == Status.APPROVED else [],
     })
     return render(request, "reviews/detail.html", ctx)
 
@@ -120,6 +121,8 @@ def review_step(request, pk, step):
         require_role(request.user, review.team_id, Role.RESPONDER)
     do, done = STEPS[step]
     kwargs = {"reason": request.POST.get("reason", "")[:5000]} if step in ("request-changes", "no-action") else {}
+    if step == "publish":
+        kwargs = {"postmortem": request.POST.get("postmortem", "")[:20000]}
     try:
         do(review, actor=request.user, **kwargs)
     except (ReviewNotAllowed, actions.Invalid, PermissionDenied) as e:

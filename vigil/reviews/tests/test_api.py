@@ -205,3 +205,28 @@ def test_impact_names_the_incidents_sla_breaches(personas, resolved, api):
         breached_at=at + timedelta(minutes=15)))
     impact = start(api, personas.responder, resolved)["sections"]["impact"]
     assert f"time to acknowledge (target 15 min) breached at {at + timedelta(minutes=15):%Y-%m-%d %H:%M} UTC" in impact
+
+
+def test_publishing_can_post_the_public_postmortem_to_the_status_page(personas, resolved, api):
+    from vigil.statuspage.models import PublicUpdate, StatusPage
+    from vigil.statuspage.services import post_public_update
+
+    p = personas
+    rid = start(api, p.responder, resolved)["id"]
+    item(api, p.responder, rid, p.responder, "Bound the BIN cache")
+    api(p.responder).post(f"/api/v1/reviews/{rid}/submit")
+    api(p.admin).post(f"/api/v1/reviews/{rid}/approve")
+    api(p.pm).post(f"/api/v1/reviews/{rid}/approve")
+    text = "A release used too much memory; we rolled it back and now test with production-sized data."
+    # Customers were never told of this incident: nothing to post to, and nothing is published.
+    refused = api(p.responder).post(f"/api/v1/reviews/{rid}/publish", {"postmortem": text})
+    assert refused.status_code == 409 and "status page" in refused.json()["detail"]
+    assert Review.objects.get(pk=rid).status == "approved"
+
+    page = StatusPage.objects.create(team=p.team, slug="acme", name="Acme status")
+    post_public_update(resolved, page=page, status="investigating", deliver=False)
+    post_public_update(resolved, page=page, status="resolved", deliver=False)
+    published = api(p.responder).post(f"/api/v1/reviews/{rid}/publish", {"postmortem": text})
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    update = PublicUpdate.objects.get(status="postmortem")
+    assert update.body == text and update.public_incident.page == page
