@@ -98,6 +98,7 @@ def register_routers():
     from vigil.monitors.api import router as monitors
     from vigil.oncall.api import router as oncall
     from vigil.paging.api import router as paging
+    from vigil.reviews.api import router as reviews
     from vigil.sla.api import router as sla
     from vigil.statuspage.api import router as statuspage
     from vigil.timelog.api import router as timelog
@@ -108,6 +109,7 @@ def register_routers():
     api.add_router("/", alerts)
     api.add_router("/", paging)
     api.add_router("/", oncall)
+    api.add_router("/", reviews)
     api.add_router("/", heartbeats)
     api.add_router("/", anomaly)
     api.add_router("/", comms)

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "vigil.incidents",
     "vigil.paging",
     "vigil.alerts",
+    "vigil.reviews",
     "vigil.heartbeats",
     "vigil.anomaly",
     "vigil.selfwatch",

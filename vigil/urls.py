@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("vigil.alerts.urls")),
     path("", include("vigil.paging.urls")),
     path("", include("vigil.comms.urls")),
+    path("", include("vigil.reviews.urls")),
     path("", include("vigil.sla.urls")),
     path("", include("vigil.timelog.urls")),
     path("", include("vigil.incidents.urls")),

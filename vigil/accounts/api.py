@@ -44,6 +44,7 @@ class TeamOut(Schema):
     id: int
     name: str
     slug: str
+    lead_id: Optional[int] = None
 
 
 class TeamIn(In):

@@ -137,6 +137,10 @@ class Command(BaseCommand):
         do_create_stakeholder(shop, actor=admin, name="Jane Client (Acme)", group="client", address="jane@acme.example")
         do_create_stakeholder(shop, actor=admin, name="Sales lead", group="business", address="sales@example.com")
 
+        from vigil.reviews import demo as reviews_demo
+
+        reviews_demo.load(Incident.objects.get(title="TLS certificate expires in 7 days"), author=bob, reviewer=alice,
+                          manager=people["carol"])
         # The clients' status page, telling them about the open checkout incident.
         checkout = Incident.objects.get(service=shop, title="Checkout returns 502 for card payments")
         status_page_line = demo_status_page(platform, shop, api, checkout, alice, now)
