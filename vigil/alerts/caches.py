@@ -1,11 +1,12 @@
 """What every ingestion request reads and hardly ever changes, kept in the process for a moment:
-the integration of a key (with its service) and a service's silences and maintenance windows.
+the integration of a key (with its service and team) and a service's silences and maintenance
+windows.
 
 Without these, a single PagerDuty event spent more of its time reading them (three ORM queries)
 than recording the alert. A change made in this process (UI, API, CLI actions: every save or
-delete of an integration, service, silence or maintenance window) empties them at once and again
-when its transaction commits; one made by another process (`vigil web --workers N`) is seen within
-TTL_SECONDS. Whether an alert is silenced is still decided per alert at its own time: the cache
+delete of an integration, service, team, silence or maintenance window) empties them at once and
+again when its transaction commits; one made by another process (`vigil web --workers N`) is
+seen within TTL_SECONDS. Whether an alert is silenced is still decided per alert at its own time: the cache
 holds every silence and window that had not ended when it was read, so one that starts or ends
 meanwhile is applied exactly.
 """
@@ -16,6 +17,7 @@ import time
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from vigil.accounts.models import Team
 from vigil.catalog.models import Service
 
 from .models import Integration, MaintenanceWindow, Silence, hash_key
@@ -23,7 +25,7 @@ from .models import Integration, MaintenanceWindow, Silence, hash_key
 TTL_SECONDS = 2.0
 
 _lock = threading.Lock()
-_integrations = {}  # (key hash, kind) -> (read at, integration field values, service field values)
+_integrations = {}  # (key hash, kind) -> (read at, field values of the integration, its service, its team)
 _suppressions = {}  # service id -> (read at, read for, windows, silences)
 
 
@@ -39,7 +41,7 @@ def _changed(**_):
     transaction.on_commit(clear)
 
 
-for _model in (Integration, Service, Silence, MaintenanceWindow):
+for _model in (Integration, Service, Team, Silence, MaintenanceWindow):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"alerts-caches-{_model.__name__}-save")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"alerts-caches-{_model.__name__}-delete")
 
@@ -59,14 +61,17 @@ def integration_for_key(raw_key, kind):
     cache_key = (hash_key(raw_key), kind)
     found = _integrations.get(cache_key)
     if found is None or time.monotonic() - found[0] > TTL_SECONDS:
-        integration = Integration.for_key(raw_key, kind)
+        integration = (Integration.objects.select_related("service__team")
+                       .filter(key_hash=cache_key[0], kind=kind, enabled=True).first())
         if integration is None:
             return None
-        found = (time.monotonic(), _values(integration), _values(integration.service))
+        service = integration.service
+        found = (time.monotonic(), _values(integration), _values(service), _values(service.team))
         with _lock:
             _integrations[cache_key] = found
     integration = _rebuild(Integration, found[1])
     integration.service = _rebuild(Service, found[2])
+    integration.service.team = _rebuild(Team, found[3])  # named in the audit entry of a new incident
     return integration
 
 
