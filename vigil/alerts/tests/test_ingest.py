@@ -465,3 +465,16 @@ def test_changes_made_by_another_process_are_seen_once_the_cache_is_stale(person
     Integration.objects.filter(pk=integration.pk).update(enabled=True)
     assert post({"summary": "in the window", "severity": "warning", "dedup_key": "d"}).status_code == 200
     assert Alert.objects.get(dedup_key="d").suppressed_by.startswith("maintenance:")
+
+
+def test_ingestion_skips_the_browser_middleware_but_keeps_its_checks(personas, hook):
+    post, _ = hook("pagerduty")
+    r = post(fixture("pagerduty/python-pagerduty-7.2-trigger.json"))
+    assert r.status_code == 202
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in r and "Content-Security-Policy" not in r
+    # Made by no person through no page: the new incident's audit entry says so.
+    assert AuditEntry.objects.get(action="incident.create").channel == "system"
+    assert Client().get("/v2/enqueue").status_code == 405
+    assert Client().post("/v2/enqueue", "{}", content_type="application/json", HTTP_HOST="evil.test").status_code == 400
+    assert Client().post("/hooks/nothing/abc", "{}", content_type="application/json").status_code == 404
