@@ -100,12 +100,13 @@ def _fire(integration, events, now, result):
     firing = {key: row for key, row in known.items() if row.status == Alert.Status.FIRING or row.id in again}
 
     why = caches.suppression(service_id, now)
-    pages = [(e, grouping_key(integration, e), why(e.labels)) for e in events]
+    # Each event with its group and why it pages no one ("" when it pages).
+    decided = [(e, grouping_key(integration, e), why(e.labels)) for e in events]
     # New alerts go into their group's open incident in the insert itself; the rest is sorted out after.
-    groups = {key for e, key, suppressed in pages
+    groups = {key for e, key, suppressed in decided
               if not suppressed and (e.dedup_key not in firing or firing[e.dedup_key].needs_incident)}
     open_incident = _open_incidents(service_id, groups, window_start) if groups else {}
-    rows = _upsert(integration, pages, now, open_incident, firing)
+    rows = _upsert(integration, decided, now, open_incident, firing)
     result.firing = len(rows)
     result.suppressed = sum(1 for r in rows if r["suppressed_by"])
     _attach(integration, rows, firing, open_incident, groups, window_start, result)
@@ -169,7 +170,7 @@ RETURNED = ["id", "dedup_key", "grouping_key", "incident_id", "suppressed_by", "
 ROWS_PER_STATEMENT = 500  # 500 x 18 parameters stays far below SQLite's limit of 32,766
 
 
-def _upsert(integration, pages, now, open_incident, firing):
+def _upsert(integration, decided, now, open_incident, firing):
     """Insert or refresh the firing alerts; returns RETURNED of each, as dicts, with `inserted`."""
     ops = connection.ops
     quote = ops.quote_name
@@ -200,7 +201,7 @@ def _upsert(integration, pages, now, open_incident, firing):
          e.summary, e.severity, e.source, as_json(e.labels), as_json(e.annotations), as_json(e.links),
          as_json(e.details), 1, stamp, stamp, as_time(e.started_at),
          suppressed, None if suppressed or e.dedup_key in firing else open_incident.get(key))
-        for e, key, suppressed in pages
+        for e, key, suppressed in decided
     ]
     # JSON goes in as text; PostgreSQL is told it is jsonb.
     json_sql = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
