@@ -615,7 +615,9 @@ def section(results, am_results, machine, when, commit, args, info):
         "running the benchmark before and after on the same machine.",
         "",
         "Where the time goes inside a request (per layer, per SQL statement, cProfile): "
-        "`python bench/profile_ingest.py [--pg]`, which runs the same bodies in-process through Vigil's WSGI application.",
+        "`python bench/profile_ingest.py [--pg]`, which runs the same bodies in-process through Vigil's WSGI application. "
+        "The work per request whatever else the machine runs (instructions counted by callgrind, SQL statements): "
+        "`python bench/count_ingest.py [--pg]`.",
     ]
     return "\n".join(lines) + "\n"
 
