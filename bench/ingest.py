@@ -386,7 +386,7 @@ class AlertmanagerTarget:
                 "received_before": self.metrics()["received"]}
 
     def metrics(self):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         try:
             conn.request("GET", "/metrics")
             text = conn.getresponse().read().decode()
