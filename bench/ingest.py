@@ -386,7 +386,7 @@ class AlertmanagerTarget:
                 "received_before": self.metrics()["received"]}
 
     def metrics(self):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         try:
             conn.request("GET", "/metrics")
             text = conn.getresponse().read().decode()
@@ -615,7 +615,9 @@ def section(results, am_results, machine, when, commit, args, info):
         "running the benchmark before and after on the same machine.",
         "",
         "Where the time goes inside a request (per layer, per SQL statement, cProfile): "
-        "`python bench/profile_ingest.py [--pg]`, which runs the same bodies in-process through Vigil's WSGI application.",
+        "`python bench/profile_ingest.py [--pg]`, which runs the same bodies in-process through Vigil's WSGI application. "
+        "The work per request whatever else the machine runs (instructions counted by callgrind, SQL statements): "
+        "`python bench/count_ingest.py [--pg]`.",
     ]
     return "\n".join(lines) + "\n"
 

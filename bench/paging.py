@@ -798,10 +798,11 @@ def section(results, engines, machine, when, commit, args, info):
                 lines.append(f"- {e['label']}, `{job}()`: " + "; ".join(f"`{p}`" for p in driving(plan)))
         lines += [
             "",
-            "*queries*: statements one call issues, as Django logs them (idle: `BEGIN`, the `SELECT … FOR UPDATE SKIP "
-            "LOCKED … LIMIT 1`, `COMMIT`; on SQLite the `BEGIN` is `BEGIN IMMEDIATE`, Vigil's transaction mode, so even "
-            "an idle job takes the database's write lock for a moment). The idle query is answered from the partial "
-            "index on due rows (the plans above), so its cost does not grow with the number of open escalations.",
+            "*queries*: statements one call issues, as Django logs them (idle: one plain `SELECT … LIMIT 1` asking "
+            "whether anything is due, outside any transaction, so an idle job takes no lock, not even SQLite's write "
+            "lock; only when something is due does the job open its transaction and claim a row with `SELECT … FOR "
+            "UPDATE SKIP LOCKED`). The idle query is answered from the partial index on due rows (the plans above), "
+            "so its cost does not grow with the number of open escalations.",
         ]
     lines += [
         "",

@@ -12,7 +12,8 @@ latest the sender said).
 
 import contextlib
 import threading
-from collections import defaultdict
+import json
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,7 +25,8 @@ from django.utils import timezone
 from vigil.incidents import actions as incident_actions
 from vigil.incidents.models import OPEN_STATUSES, Incident, Status, TimelineEntry
 
-from .models import Alert, Integration, MaintenanceWindow, Silence
+from . import caches
+from .models import Alert, Integration
 
 SEVERITY_ORDER = ["sev1", "sev2", "sev3", "sev4"]
 # Writing the integration's row on every request would serialise a sender's requests on it.
@@ -85,61 +87,91 @@ def _one_writer():
         yield
 
 
-def _suppression(service, now):
-    """A function labels -> why the alert pages no one ("" when it pages)."""
-    window = MaintenanceWindow.objects.filter(service=service, starts_at__lte=now, ends_at__gt=now).first()
-    silences = list(Silence.objects.filter(service=service, starts_at__lte=now, ends_at__gt=now))
-
-    def why(labels):
-        if window is not None:
-            return f"maintenance:{window.pk}"
-        for silence in silences:
-            if silence.matches(labels):
-                return f"silence:{silence.pk}"
-        return ""
-
-    return why
-
-
 def _fire(integration, events, now, result):
-    service = integration.service
+    service_id = integration.service_id
     window_start = now - timedelta(seconds=integration.group_window_seconds)
-
+    known = _known(service_id, [e.dedup_key for e in events], window_start)
     # An alert resolved within the window fires again as the same alert (the newest such row).
-    # Filtered here rather than in SQL: with no ORDER BY and no OR the query stays on the
-    # (service, dedup_key) index instead of scanning the service's alerts.
-    known = (Alert.objects.filter(service=service, dedup_key__in=[e.dedup_key for e in events]).order_by()
-             .values_list("id", "dedup_key", "status", "resolved_at"))
-    firing_now, recent = set(), {}
-    for pk, key, status, resolved_at in known:
-        if status == Alert.Status.FIRING:
-            firing_now.add(key)
-        elif resolved_at >= window_start and pk > recent.get(key, 0):
-            recent[key] = pk
-    again = [pk for key, pk in recent.items() if key not in firing_now]
+    again = {row.id for row in known.values() if row.status != Alert.Status.FIRING and row.recently_resolved}
     if again:
         Alert.objects.filter(pk__in=again).update(
             status=Alert.Status.FIRING, resolved_at=None, ended_at=None, count=F("count") + 1, last_seen=now)
+    # The rows the upsert will refresh rather than insert.
+    firing = {key: row for key, row in known.items() if row.status == Alert.Status.FIRING or row.id in again}
 
-    rows = _upsert(integration, events, now, _suppression(service, now))
+    why = caches.suppression(service_id, now)
+    # Each event with its group and why it pages no one ("" when it pages).
+    decided = [(e, grouping_key(integration, e), why(e.labels)) for e in events]
+    # New alerts go into their group's open incident in the insert itself; the rest is sorted out after.
+    groups = {key for e, key, suppressed in decided
+              if not suppressed and (e.dedup_key not in firing or firing[e.dedup_key].needs_incident)}
+    open_incident = _open_incidents(service_id, groups, window_start) if groups else {}
+    rows = _upsert(integration, decided, now, open_incident, firing)
     result.firing = len(rows)
     result.suppressed = sum(1 for r in rows if r["suppressed_by"])
-    _attach(integration, [r for r in rows if not r["suppressed_by"]], now, window_start, result)
+    _attach(integration, rows, firing, open_incident, groups, window_start, result)
+
+
+class Known(namedtuple("Known", "id status recently_resolved incident_id incident_status incident_recently_resolved")):
+    """What the database holds for a dedup key before this request: its firing row or its newest
+    resolved one, and that row's incident."""
+
+    __slots__ = ()
+
+    @property
+    def needs_incident(self):
+        return self.incident_id is None or self.incident_status == Status.RESOLVED
+
+
+def _known(service_id, keys, window_start):
+    """Known per dedup key: the firing row if there is one, else the newest resolved row."""
+    ops = connection.ops
+    since = ops.adapt_datetimefield_value(window_start)
+    with connection.cursor() as cursor:
+        # Times compared in SQL (SQLite returns text); no ORDER BY and no OR, so the query stays on the
+        # (service, dedup_key) index instead of scanning the service's alerts.
+        cursor.execute(
+            "SELECT a.dedup_key, a.id, a.status, a.resolved_at >= %s, a.incident_id, i.status, i.resolved_at >= %s "
+            f"FROM {Alert._meta.db_table} a LEFT JOIN {Incident._meta.db_table} i ON i.id = a.incident_id "
+            f"WHERE a.service_id = %s AND a.dedup_key IN ({', '.join(['%s'] * len(keys))})",
+            [since, since, service_id, *keys],
+        )
+        found = {}
+        for key, *values in cursor.fetchall():
+            row = Known._make(values)
+            seen = found.get(key)
+            if seen is None or (seen.status != Alert.Status.FIRING
+                                and (row.status == Alert.Status.FIRING or row.id > seen.id)):
+                found[key] = row
+    return found
+
+
+def _open_incidents(service_id, groups, window_start):
+    """{grouping key: the newest open incident of the group opened within the window}."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT group_key, MAX(id) FROM {Incident._meta.db_table} WHERE service_id = %s "
+            f"AND group_key IN ({', '.join(['%s'] * len(groups))}) AND status IN (%s, %s, %s) AND created_at >= %s "
+            "GROUP BY group_key",
+            [service_id, *groups, *OPEN_STATUSES, connection.ops.adapt_datetimefield_value(window_start)],
+        )
+        return dict(cursor.fetchall())
 
 
 COLUMNS = ["service_id", "integration_id", "dedup_key", "grouping_key", "status", "summary", "severity", "source",
            "labels", "annotations", "links", "details", "count", "first_seen", "last_seen", "started_at",
-           "suppressed_by"]
-# On a repeat, take what the sender says now; the identity, counts and first sight stay. Whether
-# it is silenced is decided again too: a silence that ended lets a still-firing alert page.
+           "suppressed_by", "incident_id"]
+# On a repeat, take what the sender says now; the identity, counts, first sight and incident stay.
+# Whether it is silenced is decided again too: a silence that ended lets a still-firing alert page.
 REFRESHED = ["summary", "severity", "source", "labels", "annotations", "links", "details", "last_seen",
              "suppressed_by"]
+JSON_COLUMNS = {"labels", "annotations", "links", "details"}
 RETURNED = ["id", "dedup_key", "grouping_key", "incident_id", "suppressed_by", "severity", "summary"]
-ROWS_PER_STATEMENT = 500  # 500 x 17 parameters stays far below SQLite's limit of 32,766
+ROWS_PER_STATEMENT = 500  # 500 x 18 parameters stays far below SQLite's limit of 32,766
 
 
-def _upsert(integration, events, now, why):
-    """Insert or refresh the firing alerts; returns RETURNED of each, as dicts."""
+def _upsert(integration, decided, now, open_incident, firing):
+    """Insert or refresh the firing alerts; returns RETURNED of each, as dicts, with `inserted`."""
     ops = connection.ops
     quote = ops.quote_name
     stamp = ops.adapt_datetimefield_value(now)
@@ -150,17 +182,33 @@ def _upsert(integration, events, now, why):
         # Senders repeat one context dict for a whole batch: encode it once. (The ids are stable:
         # every event is alive until the statement ran.)
         if id(value) not in encoded:
-            encoded[id(value)] = ops.adapt_json_value(value, DjangoJSONEncoder)
+            try:
+                # What a parser gives is JSON already: the C encoder, with no encoder object to make.
+                encoded[id(value)] = json.dumps(value)
+            except TypeError:  # a caller's own details (dates, decimals...)
+                encoded[id(value)] = json.dumps(value, cls=DjangoJSONEncoder)
         return encoded[id(value)]
 
+    times = {None: stamp}
+
+    def as_time(moment):
+        if moment not in times:  # a batch's alerts often started at one moment
+            times[moment] = ops.adapt_datetimefield_value(moment)
+        return times[moment]
+
     values = [
-        (integration.service_id, integration.pk, e.dedup_key, grouping_key(integration, e), "firing",
+        (integration.service_id, integration.pk, e.dedup_key, key, "firing",
          e.summary, e.severity, e.source, as_json(e.labels), as_json(e.annotations), as_json(e.links),
-         as_json(e.details), 1, stamp, stamp, ops.adapt_datetimefield_value(e.started_at or now),
-         why(e.labels))
-        for e in events
+         as_json(e.details), 1, stamp, stamp, as_time(e.started_at),
+         suppressed, None if suppressed or e.dedup_key in firing else open_incident.get(key))
+        for e, key, suppressed in decided
     ]
-    row_sql = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    # JSON goes in as text; PostgreSQL is told it is jsonb.
+    json_sql = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    row_sql = "(" + ", ".join(json_sql if c in JSON_COLUMNS else "%s" for c in COLUMNS) + ")"
+    # Whether the row is new. On PostgreSQL another transaction may have inserted the same alert
+    # since `firing` was read (the insert then waited for it and became an update): ask the row.
+    inserted = ", xmax = 0" if connection.vendor == "postgresql" else ""
     rows = []
     with connection.cursor() as cursor:
         for i in range(0, len(values), ROWS_PER_STATEMENT):
@@ -171,42 +219,50 @@ def _upsert(integration, events, now, why):
                 # The conflict target is the partial unique index one_firing_alert_per_dedup_key.
                 f"ON CONFLICT (service_id, dedup_key) WHERE status = 'firing' "
                 f"DO UPDATE SET {', '.join(f'{quote(c)} = excluded.{quote(c)}' for c in REFRESHED)} "
-                f"RETURNING {', '.join(quote(c) for c in RETURNED)}",
+                f"RETURNING {', '.join(quote(c) for c in RETURNED)}{inserted}",
                 [param for row in chunk for param in row],
             )
-            rows += [dict(zip(RETURNED, row)) for row in cursor.fetchall()]
+            rows += [dict(zip(RETURNED + ["inserted"], row)) for row in cursor.fetchall()]
+    if not inserted:
+        # SQLite: this transaction has held the write lock since before `firing` was read.
+        for r in rows:
+            r["inserted"] = r["dedup_key"] not in firing
     return rows
 
 
-def _attach(integration, rows, now, window_start, result):
-    """Give every firing alert that has no open incident one: its group's, a reopened one, or a new one."""
+def _attach(integration, rows, firing, open_incident, looked_up, window_start, result):
+    """Give every firing alert that pages and has no open incident one: its group's, a reopened one,
+    or a new one; then count the group's new alerts on each incident and say so on its timeline."""
     service = integration.service
-    # Alerts that already have an incident keep it, unless someone resolved it while they fired.
-    resolved_at = dict(Incident.objects.filter(pk__in={r["incident_id"] for r in rows if r["incident_id"]},
-                                               status=Status.RESOLVED).values_list("pk", "resolved_at"))
-    needing = [r for r in rows if r["incident_id"] is None or r["incident_id"] in resolved_at]
-    if not needing:
-        return
-
-    # An alert that fires again soon after its incident resolved reopens that incident.
+    joined = defaultdict(list)  # incident id -> rows that joined it now
     reopen = defaultdict(list)
-    for r in needing:
-        if r["incident_id"] is not None and resolved_at[r["incident_id"]] >= window_start:
-            reopen[r["incident_id"]].append(r)
-    for incident in Incident.objects.filter(pk__in=list(reopen), status=Status.RESOLVED):
-        incident_actions.do_reopen_incident(
-            incident, actor=None, reason=f"Alert fired again: {reopen[incident.pk][0]['summary']}")
-
     grouped = defaultdict(list)
-    for r in needing:
-        if r["incident_id"] not in reopen:
+    for r in rows:
+        if r["suppressed_by"]:
+            continue
+        before = firing.get(r["dedup_key"])
+        if r["inserted"] or before is None:
+            if r["incident_id"] is None:
+                grouped[r["grouping_key"]].append(r)
+            elif r["inserted"]:
+                joined[r["incident_id"]].append(r)
+        elif before.incident_id is None:
             grouped[r["grouping_key"]].append(r)
-    # The newest open incident of each group, opened within the window.
-    open_incident = dict(
-        Incident.objects.filter(service=service, group_key__in=list(grouped), status__in=OPEN_STATUSES,
-                                created_at__gte=window_start).order_by("id").values_list("group_key", "id")
-    )
-    joined = defaultdict(list)
+        elif before.incident_status == Status.RESOLVED:
+            # Someone resolved its incident while it fired, or it fires again after both resolved:
+            # soon after, that incident reopens; later, the alert goes to its group like a new one.
+            if before.incident_recently_resolved:
+                reopen[before.incident_id].append(r)
+            else:
+                grouped[r["grouping_key"]].append(r)
+
+    if reopen:
+        for incident in Incident.objects.filter(pk__in=list(reopen), status=Status.RESOLVED):
+            incident_actions.do_reopen_incident(
+                incident, actor=None, reason=f"Alert fired again: {reopen[incident.pk][0]['summary']}")
+
+    if unknown := set(grouped) - looked_up:  # rows another transaction inserted meanwhile (PostgreSQL)
+        open_incident.update(_open_incidents(integration.service_id, unknown, window_start))
     for key, group in grouped.items():
         incident_id = open_incident.get(key)
         if incident_id is None:
@@ -214,18 +270,28 @@ def _attach(integration, rows, now, window_start, result):
             title = worst["summary"] if len(group) == 1 else f"{worst['summary']} (+{len(group) - 1} more)"
             incident = incident_actions.do_create_incident(
                 service, actor=None, title=title[:255], severity=worst["severity"], group_key=key)
-            incident_id = incident.pk
+            incident_id = open_incident[key] = incident.pk
             result.incidents_opened.append(incident_id)
-        joined[incident_id] += group
-    for incident_id, group in joined.items():
         Alert.objects.filter(pk__in=[r["id"] for r in group]).update(incident_id=incident_id)
-        Incident.objects.filter(pk=incident_id).update(alert_count=F("alert_count") + len(group))
-    for incident in Incident.objects.filter(pk__in=list(joined)):
-        group = joined[incident.pk]
-        incident.add_entry(
-            TimelineEntry.Kind.ALERT_FIRED, actor=None,
-            body=_summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} fired", group),
-            data={"alert_ids": [r["id"] for r in group][:100], "integration": integration.pk},
+        joined[incident_id] += group
+
+    if not joined:
+        return
+    # Plain SQL for the two writes every request that adds alerts makes: building them through the
+    # ORM cost more than running them. (TimelineEntry has no save() logic for new entries.)
+    ops = connection.ops
+    at = ops.adapt_datetimefield_value(timezone.now())
+    entry = "(%s, %s, %s, %s, %s::jsonb)" if connection.vendor == "postgresql" else "(%s, %s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {ops.quote_name(Incident._meta.db_table)} SET alert_count = alert_count + %s "
+                           "WHERE id = %s", [(len(group), incident_id) for incident_id, group in joined.items()])
+        cursor.execute(
+            f"INSERT INTO {ops.quote_name(TimelineEntry._meta.db_table)} (incident_id, at, kind, body, data) "
+            f"VALUES {', '.join([entry] * len(joined))}",
+            [value for incident_id, group in joined.items() for value in (
+                incident_id, at, TimelineEntry.Kind.ALERT_FIRED.value,
+                _summaries(f"{len(group)} alert{'s' if len(group) > 1 else ''} fired", group),
+                json.dumps({"alert_ids": [r["id"] for r in group][:100], "integration": integration.pk}))],
         )
 
 

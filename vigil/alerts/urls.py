@@ -2,11 +2,14 @@ from django.urls import path, re_path
 
 from . import pages, views
 
-urlpatterns = [
-    # Ingestion: the senders' endpoints (views.py).
+# Ingestion: the senders' endpoints (views.py). middleware.py answers them before the rest.
+ingestion_urls = [
     re_path(r"^hooks/(?P<kind>alertmanager|grafana|generic)/(?P<key>[^/]+)$", views.hook, name="hook"),
     path("v2/enqueue", views.pagerduty_enqueue, name="pagerduty-enqueue"),
     path("v2/change/enqueue", views.pagerduty_change, name="pagerduty-change"),
+]
+
+urlpatterns = ingestion_urls + [
     # The web UI (pages.py). Names start with "service" where the page belongs to a service, so the
     # nav marks Services as the current section.
     path("services/<slug:slug>/alerts/", pages.service_alerts, name="service-alerts"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from . import caches
 from .formats import InvalidPayload, alertmanager, decode, generic, grafana, pagerduty
 from .ingest import ingest
 from .models import ChangeEvent, Integration
@@ -54,7 +55,7 @@ def _retry_later(body, status):
 @csrf_exempt
 @require_POST
 def hook(request, kind, key):
-    integration = Integration.for_key(key, kind)
+    integration = caches.integration_for_key(key, kind)
     if integration is None:
         return JsonResponse({"detail": f"no enabled {kind} integration has this key"}, status=404)
     body = _body(request)
@@ -99,7 +100,7 @@ def _pagerduty_request(request):
         return None, data, None
     if len(key) != 32:
         return None, None, _pagerduty_invalid(["Length of 'routing_key' is incorrect (should be 32 characters)"])
-    integration = Integration.for_key(key, Integration.Kind.PAGERDUTY)
+    integration = caches.integration_for_key(key, Integration.Kind.PAGERDUTY)
     if integration is None:
         return None, None, _pagerduty_invalid(["Invalid routing key"])
     if _over_rate(integration):

@@ -137,8 +137,11 @@ def parse_group(data, *, sender, context_fields=CONTEXT_FIELDS, extras=None, fal
                 if item:
                     links.append(item)
         images = []
-        details = dict(context)
+        # One context dict for the whole batch unless a fork adds to it per alert (ingest then
+        # encodes it once for the batch).
+        details = context
         if extras is not None:
+            details = dict(context)
             extras(alert, where, errors, links, images, details)
 
         events.append(

@@ -14,7 +14,8 @@ from django.utils import timezone
 from vigil.accounts.models import AuditEntry
 from vigil.alerts import ingest as ingest_module
 from vigil.alerts.actions import do_create_integration, do_update_integration
-from vigil.alerts.models import Alert, ChangeEvent, MaintenanceWindow, Silence
+from vigil.alerts.models import Alert, ChangeEvent, Integration, MaintenanceWindow, Silence
+from vigil.incidents import actions as incident_actions
 from vigil.incidents.models import Incident, TimelineEntry
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -385,3 +386,95 @@ def test_an_alert_that_fires_again_is_silenced_by_a_silence_made_meanwhile(perso
         post(body)
     assert Alert.objects.get().suppressed_by.startswith("silence:")
     assert Incident.objects.get().status == "resolved"
+
+
+def test_a_firing_alert_whose_incident_was_resolved_by_hand_reopens_it_or_opens_another(personas, hook):
+    post, _ = hook("alertmanager", group_window_seconds=600)
+    body = fixture("alertmanager/alertmanager-0.25-webhook-firing.json")
+    with time_machine.travel("2026-11-26 23:00:00Z", tick=False):
+        post(body)
+        first = Incident.objects.get()
+        incident_actions.do_resolve_incident(first, actor=personas.responder, reason="fixed, I think")
+    with time_machine.travel("2026-11-26 23:05:00Z", tick=False):
+        post(body)  # still firing, soon after: the same incident again
+    first.refresh_from_db()
+    assert first.status == "triggered" and first.timeline.filter(kind="reopened").exists()
+    assert Incident.objects.count() == 1 and Alert.objects.get().incident == first
+    with time_machine.travel("2026-11-26 23:06:00Z", tick=False):
+        incident_actions.do_resolve_incident(first, actor=personas.responder, reason="fixed now")
+    with time_machine.travel("2026-11-26 23:40:00Z", tick=False):
+        post(body)  # still firing, long after: a new incident, and the alert moves to it
+    second = Incident.objects.exclude(pk=first.pk).get()
+    alert = Alert.objects.get()
+    assert alert.incident == second and alert.count == 1
+    assert second.alert_count == 1 and second.timeline.filter(kind="alert_fired").count() == 1
+    first.refresh_from_db()
+    assert first.status == "resolved"
+
+
+def test_an_alert_firing_again_after_the_window_joins_its_groups_open_incident(personas, hook):
+    post, _ = hook("alertmanager", group_window_seconds=3600)
+    group = fixture("alertmanager/alertmanager-0.25-webhook-group-of-three.json")
+    one = copy.deepcopy(group)
+    one["alerts"] = one["alerts"][:1]
+    with time_machine.travel("2026-11-26 20:00:00Z", tick=False):
+        post(one)
+        post(resolved(one))
+    assert Incident.objects.get().status == "resolved"
+    with time_machine.travel("2026-11-26 22:00:00Z", tick=False):
+        others = copy.deepcopy(group)
+        others["alerts"] = others["alerts"][1:]
+        post(others)  # opens the group's second incident
+        post(group)  # the first alert again, 2 h after it resolved: a new row in the open incident
+    second = Incident.objects.get(status="triggered")
+    assert Alert.objects.count() == 4
+    assert Alert.objects.filter(incident=second, status="firing").count() == 3
+    assert second.alert_count == 3
+
+
+def test_a_silence_decides_by_the_time_each_alert_comes(personas, hook):
+    post, _ = hook("generic", grouping="dedup_key")
+    with time_machine.travel("2026-11-26 23:00:00Z", tick=False):
+        Silence.objects.create(service=personas.service, comment="deploy at 23:10",
+                               starts_at=timezone.now() + timedelta(minutes=10), ends_at=timezone.now() + timedelta(minutes=20),
+                               matchers=[{"name": "app", "op": "=", "value": "shop"}])
+        alert = {"severity": "warning", "labels": {"app": "shop"}}
+        assert post({**alert, "summary": "before", "dedup_key": "a"}).status_code == 200
+    with time_machine.travel("2026-11-26 23:12:00Z", tick=False):
+        post({**alert, "summary": "during", "dedup_key": "b"})
+    with time_machine.travel("2026-11-26 23:25:00Z", tick=False):
+        post({**alert, "summary": "after", "dedup_key": "c"})
+    assert dict(Alert.objects.values_list("dedup_key", "suppressed_by")) == {
+        "a": "", "b": f"silence:{Silence.objects.get().pk}", "c": ""}
+
+
+def test_changes_made_by_another_process_are_seen_once_the_cache_is_stale(personas, hook, monkeypatch):
+    """The UI and API empty the caches of their own process; other processes' read again after a moment."""
+    from vigil.alerts import caches
+
+    post, integration = hook("generic", grouping="dedup_key")
+    assert post({"summary": "cached now", "severity": "warning", "dedup_key": "a"}).status_code == 200
+    # As another process would: no signal reaches this one.
+    Integration.objects.filter(pk=integration.pk).update(enabled=False)
+    MaintenanceWindow.objects.bulk_create([MaintenanceWindow(
+        service=personas.service, starts_at=timezone.now() - timedelta(minutes=1), ends_at=timezone.now() + timedelta(hours=1))])
+    assert post({"summary": "still taken from the cache", "severity": "warning", "dedup_key": "b"}).status_code == 200
+    assert Alert.objects.get(dedup_key="b").suppressed_by == ""
+    monkeypatch.setattr(caches, "TTL_SECONDS", 0)
+    assert post({"summary": "refused", "severity": "warning", "dedup_key": "c"}).status_code == 404
+    Integration.objects.filter(pk=integration.pk).update(enabled=True)
+    assert post({"summary": "in the window", "severity": "warning", "dedup_key": "d"}).status_code == 200
+    assert Alert.objects.get(dedup_key="d").suppressed_by.startswith("maintenance:")
+
+
+def test_ingestion_skips_the_browser_middleware_but_keeps_its_checks(personas, hook):
+    post, _ = hook("pagerduty")
+    r = post(fixture("pagerduty/python-pagerduty-7.2-trigger.json"))
+    assert r.status_code == 202
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in r and "Content-Security-Policy" not in r
+    # Made by no person through no page: the new incident's audit entry says so.
+    assert AuditEntry.objects.get(action="incident.create").channel == "system"
+    assert Client().get("/v2/enqueue").status_code == 405
+    assert Client().post("/v2/enqueue", "{}", content_type="application/json", HTTP_HOST="evil.test").status_code == 400
+    assert Client().post("/hooks/nothing/abc", "{}", content_type="application/json").status_code == 404

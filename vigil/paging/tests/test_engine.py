@@ -168,3 +168,18 @@ def test_someone_on_call_with_no_way_to_reach_them_falls_through_at_once(persona
         steps()
     assert paged(incident) == [("admin@ops.test", "level 2")]
     assert incident.timeline.filter(body__contains="no way to reach Rita Responder").exists()
+
+
+def test_an_idle_worker_pass_only_reads(personas, incident):
+    """With nothing due, no job opens a transaction: on SQLite that would take the write lock, which
+    alert ingestion waits for."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    while any(job() for job in (jobs.step_due_escalation, jobs.deliver_due_notification, jobs.requeue_stuck_notification)):
+        pass  # the incident's first page is stepped and sent: now nothing is due
+    with CaptureQueriesContext(connection) as queries:
+        assert not jobs.step_due_escalation()
+        assert not jobs.deliver_due_notification()
+        assert not jobs.requeue_stuck_notification()
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT"] * 3
