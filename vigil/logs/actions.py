@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vigil.accounts.audit import record, snapshot
+from vigil.reviews.actions import do_create_action_item
 
 from .models import ErrorGroup
 
@@ -33,7 +34,16 @@ def link_incident(group, incident, *, actor):
     return group
 
 
-# HOOK(issue 7): "Turn into an action item". Action items live in vigil/reviews (issue 7), not yet
-# on main. When it lands: create ActionItem(incident=group.incident, title=f"Fix: {group.template}",
-# kind="corrective", ...) here, audited like the two above, and show the button on the group page
-# (templates/logs/detail.html, block `action_item`) and in the API (PATCH error-groups/{id}).
+def default_title(group):
+    return f"Fix: {group.template}"[:255]
+
+
+def turn_into_action_item(group, *, actor, **data):
+    """A new action item of the group's team (on its incident, if linked), linked back to the group.
+    Its rules are the reviews app's; `reviews.actions.Invalid` names a bad field."""
+    with transaction.atomic():
+        item = do_create_action_item(group.service.team, actor=actor, incident=group.incident, **data)
+        group.action_items.add(item)
+        record("error_group.action_item", group, actor=actor, team=group.service.team,
+               after={"action_item": item.pk})
+    return item

@@ -3,8 +3,8 @@
 import gzip
 import json
 import zlib
-from datetime import datetime
-from typing import Any, Optional
+from datetime import date, datetime
+from typing import Any, Literal, Optional
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,11 +14,14 @@ from pydantic import ConfigDict, Field
 
 from logtriage import UserFormat
 from vigil.accounts.audit import record, snapshot
-from vigil.accounts.models import Role
+from vigil.accounts.models import Role, User
 from vigil.accounts.permissions import for_user, get_for_user, require_role
 from vigil.api import invalid
 from vigil.catalog.models import Service
 from vigil.incidents.models import Incident
+from vigil.reviews.actions import Invalid
+from vigil.reviews.api import ActionItemOut
+from vigil.reviews.models import ActionItem
 
 from . import actions
 from .ingest import ingest_lines
@@ -150,6 +153,7 @@ class GroupOut(Schema):
     last_seen: datetime
     state: str
     incident_id: Optional[int]
+    action_item_ids: list[int]
     hourly: dict[str, int]
     samples: list[str]
     hosts: list[str]
@@ -161,6 +165,10 @@ class GroupOut(Schema):
     @staticmethod
     def resolve_url(group):
         return settings.BASE_URL + group.get_absolute_url()
+
+    @staticmethod
+    def resolve_action_item_ids(group):
+        return [item.pk for item in group.action_items.all()]
 
 
 class GroupFilters(Schema):
@@ -196,7 +204,7 @@ def _scored(groups):
 @router.get("/error-groups", response=dict)
 def list_groups(request, filters: Query[GroupFilters]):
     """Error groups ranked by score (best first); `reasons` says why each ranks where it does."""
-    groups = for_user(ErrorGroup.objects.all(), request.user, team_field="service__team")
+    groups = for_user(ErrorGroup.objects.prefetch_related("action_items"), request.user, team_field="service__team")
     if filters.service_id is not None:
         groups = groups.filter(service_id=filters.service_id)
     if filters.state:
@@ -233,3 +241,31 @@ def update_group(request, group_id: int, payload: GroupPatch):
     if "incident_id" in changes:
         actions.link_incident(group, incident, actor=request.user)
     return _scored([group])[0]
+
+
+class GroupActionItemIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    title: Optional[str] = Field(None, min_length=1, max_length=255)
+    description: str = Field("", max_length=20000)
+    kind: Literal["corrective", "preventive"] = "corrective"
+    owner_id: int
+    due_date: date
+    priority: ActionItem.Priority = ActionItem.Priority.MEDIUM
+
+
+@router.post("/error-groups/{group_id}/action-item", response={201: ActionItemOut},
+             summary="Turn the group into an action item (on its incident, if linked); the title defaults to 'Fix: <template>'")
+def create_action_item(request, group_id: int, payload: GroupActionItemIn):
+    group = get_for_user(ErrorGroup.objects.select_related("service__team", "incident"), request.user,
+                         team_field="service__team", pk=group_id)
+    require_role(request.user, group.service.team_id, Role.RESPONDER)
+    owner = User.objects.filter(pk=payload.owner_id).first()
+    if owner is None:
+        invalid("owner_id", "no such user")
+    data = payload.dict(exclude={"owner_id"})
+    data["title"] = data["title"] or actions.default_title(group)
+    try:
+        item = actions.turn_into_action_item(group, actor=request.user, owner=owner, **data)
+    except Invalid as e:
+        invalid(e.field, e.message)
+    return Status(201, item)

@@ -4,6 +4,8 @@ from logtriage import UserFormat
 from vigil.accounts.permissions import for_user
 from vigil.catalog.models import Service
 from vigil.incidents.models import Incident
+from vigil.reviews.forms import team_people
+from vigil.reviews.models import ActionItem
 
 from .models import ErrorGroup, LogSource, ServiceLogs
 
@@ -62,3 +64,17 @@ class LinkIncidentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["incident"].queryset = Incident.objects.filter(service=group.service).order_by("-created_at")
         self.fields["incident"].label_from_instance = lambda i: f"#{i.number} {i.title} ({i.get_status_display()})"
+
+
+class ActionItemForm(forms.ModelForm):
+    """Turn a group into an action item: its fields; the rules are reviews.actions.do_create_action_item's."""
+
+    class Meta:
+        model = ActionItem
+        fields = ["title", "owner", "due_date", "kind", "priority"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = team_people(group.service.team)
+        self.fields["kind"].choices = [(k.value, k.label) for k in (ActionItem.Kind.CORRECTIVE, ActionItem.Kind.PREVENTIVE)]

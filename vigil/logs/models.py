@@ -74,6 +74,8 @@ class ErrorGroup(models.Model):
     fixed_at = models.DateTimeField(null=True, blank=True)
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="error_groups")
+    action_items = models.ManyToManyField("reviews.ActionItem", blank=True, related_name="error_groups",
+                                          help_text="Action items made from this group.")
     alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -12,9 +12,10 @@ from vigil.accounts.audit import record, snapshot
 from vigil.accounts.models import Role
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
 from vigil.catalog.models import Service
+from vigil.reviews.actions import Invalid
 
 from . import actions
-from .forms import LinkIncidentForm, RuleForm, SourceForm, StateForm, UploadForm
+from .forms import ActionItemForm, LinkIncidentForm, RuleForm, SourceForm, StateForm, UploadForm
 from .ingest import ingest_lines
 from .models import ErrorGroup, LogSource, ServiceLogs
 from .ranking import last_deploy, ranked, sparkline
@@ -67,7 +68,10 @@ def _group(request, pk):
 
 @login_required
 def group_detail(request, pk):
-    group = _group(request, pk)
+    return _detail(request, _group(request, pk))
+
+
+def _detail(request, group, item_form=None, status=200):
     logs = ServiceLogs.objects.filter(service=group.service).first()
     now = timezone.now()
     (_, points, reasons), = ranked([group], now=now, data_since=logs.data_since if logs else None,
@@ -78,7 +82,9 @@ def group_detail(request, pk):
         "sparkline": mark_safe(sparkline(group, now, hours=24 * 7, width=336, height=40)),
         "link_form": LinkIncidentForm(group=group, initial={"incident": group.incident_id}),
         "states": StateForm.base_fields["state"].choices,
-    })
+        "action_items": group.action_items.select_related("owner"),
+        "item_form": item_form or ActionItemForm(group=group, initial={"title": actions.default_title(group)}),
+    }, status=status)
 
 
 @login_required
@@ -107,6 +113,24 @@ def group_incident(request, pk):
     else:
         messages.error(request, "That incident is not one of this service's.")
     return redirect(group)
+
+
+@login_required
+@require_POST
+def group_action_item(request, pk):
+    group = _group(request, pk)
+    require_role(request.user, group.service.team_id, Role.RESPONDER)
+    form = ActionItemForm(request.POST, group=group)
+    if form.is_valid():
+        try:
+            item = actions.turn_into_action_item(group, actor=request.user, **form.cleaned_data)
+        except Invalid as e:
+            field = e.field.removesuffix("_id")
+            form.add_error(field if field in form.fields else None, e.message)
+        else:
+            messages.success(request, f"Action item “{item.title}” added.")
+            return redirect(group)
+    return _detail(request, group, item_form=form, status=422)
 
 
 @login_required

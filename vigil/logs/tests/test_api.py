@@ -9,6 +9,7 @@ from django.test import Client
 from vigil.accounts.models import ApiToken, AuditEntry
 from vigil.incidents.models import Incident
 from vigil.logs.models import ErrorGroup, LogSource
+from vigil.reviews.models import ActionItem
 
 
 @pytest.fixture
@@ -112,3 +113,42 @@ def test_nul_bytes_and_lone_surrogates_are_stored_cleaned(personas, source):
     assert templates == {"bad byte ? here <*>", "raw nul <*>"}
     array = json.dumps(["line \ud800 9", {"msg": "x \u0000 1"}])
     assert post(personas.responder, "/api/v1/logs/shop-web", array, "application/json").status_code == 200
+
+
+def test_a_group_is_turned_into_an_action_item_on_its_incident(personas, source, api):
+    post(personas.responder, "/api/v1/logs/shop-web", LINES)
+    group = ErrorGroup.objects.get(template="payment <*> declined")
+    incident = Incident.objects.create(service=personas.service, team=personas.team, title="Payments down", number=1)
+    ErrorGroup.objects.filter(pk=group.pk).update(incident=incident)
+    path = f"/api/v1/error-groups/{group.pk}/action-item"
+    r = api(personas.responder).post(path, {"owner_id": personas.responder.pk, "due_date": "2030-01-31",
+                                            "kind": "preventive"})
+    assert r.status_code == 201, r.content
+    item = ActionItem.objects.get()
+    assert r.json()["id"] == item.pk
+    assert (item.title, item.kind, item.incident, item.team, item.owner) == (
+        "Fix: payment <*> declined", "preventive", incident, personas.team, personas.responder)
+    assert api(personas.viewer).get(f"/api/v1/error-groups/{group.pk}").json()["action_item_ids"] == [item.pk]
+    assert AuditEntry.objects.filter(action="action_item.create", object_id=str(item.pk)).exists()
+    assert AuditEntry.objects.get(action="error_group.action_item", object_id=str(group.pk)).after == {"action_item": item.pk}
+
+
+def test_turning_a_group_into_an_action_item_checks_team_role_and_fields(personas, source, api):
+    post(personas.responder, "/api/v1/logs/shop-web", LINES)
+    group = ErrorGroup.objects.get(template="payment <*> declined")
+    path = f"/api/v1/error-groups/{group.pk}/action-item"
+    good = {"owner_id": personas.responder.pk, "due_date": "2030-01-31"}
+    assert api(personas.outsider).post(path, good).status_code == 404
+    assert api(personas.viewer).post(path, good).status_code == 403
+    for body, field in [({**good, "owner_id": personas.outsider.pk}, "owner_id"),  # not of the team
+                        ({**good, "owner_id": 999999}, "owner_id"),
+                        ({**good, "due_date": "someday"}, "due_date"),
+                        ({**good, "kind": "process"}, "kind"),
+                        ({**good, "title": "   "}, "title")]:
+        r = api(personas.responder).post(path, body)
+        assert r.status_code == 422, (body, r.content)
+        assert r.json()["detail"][0]["field"] == field
+    assert not ActionItem.objects.exists() and not group.action_items.exists()
+    r = api(personas.responder).post(path, {**good, "title": "Retry declined payments"})
+    assert r.status_code == 201 and r.json()["title"] == "Retry declined payments"
+    assert r.json()["incident_id"] is None

@@ -11,6 +11,7 @@ from vigil.alerts.models import Integration
 from vigil.incidents.models import Incident
 from vigil.logs.ingest import ingest_lines
 from vigil.logs.models import ErrorGroup, LogSource, ServiceLogs
+from vigil.reviews.models import ActionItem
 
 NOW = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
 
@@ -90,3 +91,28 @@ def test_admins_add_sources_and_switch_the_alert_rule_on(personas):
     assert login(personas.responder).post("/logs/services/acme-shop/", {"rule-alert_on_new": ""}).status_code == 403
     ingest_lines(personas.service, ["2024-05-01 12:00:00 ERROR [m] app.X: disk 3 failed"], now=NOW)
     assert Integration.objects.get(service=personas.service).name == "Log triage"
+
+
+def test_a_responder_turns_a_group_into_an_action_item_from_its_page(personas, groups):
+    group = groups["ERROR"]
+    incident = Incident.objects.create(service=personas.service, team=personas.team, title="DB down", number=1)
+    ErrorGroup.objects.filter(pk=group.pk).update(incident=incident)
+    c = login(personas.responder)
+    page = c.get(f"/logs/groups/{group.pk}/").content.decode()
+    assert "Turn into an action item" in page
+    assert 'value="Fix: connection &lt;*&gt; refused &lt;script&gt;' in page  # prefilled, escaped
+    url = f"/logs/groups/{group.pk}/action-item/"
+    form = {"title": "Fix: pool size", "owner": personas.responder.pk, "due_date": "2030-01-31",
+            "kind": "corrective", "priority": "high"}
+    bad = c.post(url, {**form, "owner": personas.outsider.pk})
+    assert bad.status_code == 422 and "errorlist" in bad.content.decode()
+    assert not ActionItem.objects.exists()
+    assert login(personas.viewer).post(url, form).status_code == 403
+    assert c.post(url, form).status_code == 302
+    item = ActionItem.objects.get()
+    assert (item.title, item.incident, item.priority, list(group.action_items.all())) == (
+        "Fix: pool size", incident, "high", [item])
+    page = c.get(f"/logs/groups/{group.pk}/").content.decode()
+    assert f'href="{item.get_absolute_url()}">Fix: pool size</a>' in page
+    viewer_page = login(personas.viewer).get(f"/logs/groups/{group.pk}/").content.decode()
+    assert "Fix: pool size" in viewer_page and "Turn into an action item" not in viewer_page
