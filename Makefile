@@ -23,9 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-# The same suite on PostgreSQL (pytest-django creates test_<db> on that server).
+# The same suite on PostgreSQL (pytest-django creates test_<db> on that server), less the tests
+# that run a `vigil serve` on its own SQLite file: they would only run again what `make test` ran.
 test-postgres: $(STAMP)
-	VIGIL_TEST_DATABASE_URL=$${VIGIL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+	VIGIL_TEST_DATABASE_URL=$${VIGIL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+		$(BIN)/pytest -q -m 'not browser and not clients and not kill and not serve'
 
 # Two `vigil worker`s page 300 incidents through 3 levels while one is SIGKILLed again and again.
 test-kill: $(STAMP)

@@ -9,6 +9,9 @@ import pytest
 
 from vigil.testing import VIGIL, VigilServer
 
+# A real `vigil serve` on its own SQLite data dir: the PostgreSQL leg skips it (it would run the same again).
+pytestmark = pytest.mark.serve
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -6,6 +6,9 @@ import pytest
 
 from vigil.testing import VigilServer
 
+# A real `vigil serve` on its own SQLite data dir: the PostgreSQL leg skips it (it would run the same again).
+pytestmark = pytest.mark.serve
+
 
 @pytest.fixture
 def vigil(tmp_path):
