@@ -2,7 +2,11 @@
 belongs to another team, and a site admin. Passwords are unusable (tests log in with
 force_login) except where a test sets one: Argon2 is slow on purpose."""
 
+import socket
+from email import message_from_bytes
+
 import pytest
+from aiosmtpd.controller import Controller
 from django.test import Client
 
 from vigil.accounts.models import ApiToken, Membership, Role, Team, User
@@ -68,3 +72,28 @@ class ApiClient:
 def api():
     """api(user) -> a client authenticated as that user; api() -> an anonymous one."""
     return ApiClient
+
+
+class Inbox:
+    """What a real SMTP server received: [(recipients, email.message.Message)]."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on loopback; Vigil's email goes to it."""
+    inbox = Inbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.SMTP_URL = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()

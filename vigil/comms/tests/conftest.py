@@ -1,26 +1,11 @@
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from vigil.comms import jobs
 from vigil.incidents import actions
 from vigil.paging.tests.conftest import Receiver
-from vigil.paging.tests.test_delivery import Inbox
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server (aiosmtpd) on loopback; VIGIL_SMTP_URL points to it."""
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.SMTP_URL = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -3,13 +3,9 @@
 import hashlib
 import hmac
 import re
-import socket
 from datetime import timedelta
-from email import message_from_bytes
 
-import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.test import Client
 from django.utils import timezone
 
@@ -19,26 +15,6 @@ from vigil.paging import jobs
 from vigil.paging.models import ContactMethod, DeliveryAttempt, Notification
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.SMTP_URL = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
 
 
 def work():

@@ -6,7 +6,6 @@ import pytest
 import time_machine
 
 from vigil.paging.models import ContactMethod
-from vigil.paging.tests.test_delivery import smtp  # noqa: F401  (a real aiosmtpd server on loopback)
 from vigil.reviews import actions, jobs
 from vigil.reviews.models import Message, Reminder
 

@@ -1,37 +1,13 @@
 """Subscribers, for real: an SMTP server (aiosmtpd) and an HTTP receiver on loopback."""
 
 import re
-import socket
-from email import message_from_bytes
 
-import pytest
-from aiosmtpd.controller import Controller
 
 from vigil.paging.tests.conftest import Receiver
 from vigil.statuspage import jobs, services
 from vigil.statuspage.models import Subscriber, SubscriberMessage
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.SMTP_URL = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
 
 
 def work():
