@@ -28,9 +28,12 @@ _last_prune = [0.0]
 def evaluate_due_rule(now=None):
     """Evaluate one rule whose time has come. True if there was one."""
     now = now or timezone.now()
+    due = Rule.objects.filter(enabled=True, next_evaluation_at__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        rule = (Rule.objects.select_for_update(skip_locked=True, of=("self",)).select_related("service", "series")
-                .filter(enabled=True, next_evaluation_at__lte=now).order_by("next_evaluation_at").first())
+        rule = (due.select_for_update(skip_locked=True, of=("self",)).select_related("service", "series")
+                .order_by("next_evaluation_at").first())
         if rule is None:
             return False
         state, why = evaluate(rule, now)

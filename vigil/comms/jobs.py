@@ -28,10 +28,12 @@ def remind_quiet_incident(now=None):
     timeline, remind its commander and communications lead, and set the next reminder one quiet
     period later (it repeats until someone posts an update)."""
     now = now or timezone.now()
+    due = UpdateReminder.objects.filter(due_at__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        reminder = (UpdateReminder.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("incident__service", "incident__team")
-                    .filter(due_at__lte=now).order_by("due_at").first())
+        reminder = (due.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("incident__service", "incident__team").order_by("due_at").first())
         if reminder is None:
             return False
         incident = reminder.incident
@@ -76,9 +78,12 @@ def remind_quiet_incident(now=None):
 def deliver_due_message(now=None):
     """Send one message from the outbox; at least once, retried with backoff."""
     now = now or timezone.now()
+    due = Message.objects.filter(state=Message.State.PENDING, due_at__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        message = (Message.objects.select_for_update(skip_locked=True, of=("self",)).select_related("contact_method")
-                   .filter(state=Message.State.PENDING, due_at__lte=now).order_by("due_at").first())
+        message = (due.select_for_update(skip_locked=True, of=("self",)).select_related("contact_method")
+                   .order_by("due_at").first())
         if message is None:
             return False
         message.state = Message.State.SENDING
@@ -127,9 +132,11 @@ def _record(message, ok, detail, now):
 def requeue_stuck_message(now=None):
     """A worker died while sending: its claim ran out, so the message is due again."""
     now = now or timezone.now()
+    due = Message.objects.filter(state=Message.State.SENDING, sending_deadline__lt=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        stuck = (Message.objects.select_for_update(skip_locked=True)
-                 .filter(state=Message.State.SENDING, sending_deadline__lt=now).first())
+        stuck = due.select_for_update(skip_locked=True).first()
         if stuck is None:
             return False
         stuck.state, stuck.due_at, stuck.sending_deadline = Message.State.PENDING, now, None

@@ -26,9 +26,12 @@ OUTPUT_IN_ALERT = 4000  # characters of the last ping's body copied into the ale
 def check_due_heartbeat(now=None):
     """Handle one heartbeat whose timer is due. True if there was one."""
     now = now or timezone.now()
+    due = Heartbeat.objects.filter(alert_after__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        heartbeat = (Heartbeat.objects.select_for_update(skip_locked=True, of=("self",)).select_related("service")
-                     .filter(alert_after__lte=now).order_by("alert_after").first())
+        heartbeat = (due.select_for_update(skip_locked=True, of=("self",)).select_related("service")
+                     .order_by("alert_after").first())
         if heartbeat is None:
             return False
         deadline = heartbeat.deadline()

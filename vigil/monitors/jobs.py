@@ -118,11 +118,12 @@ def pool():
 
 def claim_due(now, limit):
     """Claim up to `limit` due monitors: [(monitor, due_at)]. Each gets its next slot and a lease."""
+    due = (Monitor.objects.filter(next_due_at__lte=now, paused=False)
+           .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)))
+    if not due.exists():
+        return []
     with transaction.atomic():
-        due = list(Monitor.objects.select_for_update(skip_locked=True)
-                   .filter(next_due_at__lte=now, paused=False)
-                   .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                   .order_by("next_due_at")[:limit])
+        due = list(due.select_for_update(skip_locked=True).order_by("next_due_at")[:limit])
         claims = []
         for monitor in due:
             claims.append((monitor, monitor.next_due_at))

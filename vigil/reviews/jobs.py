@@ -35,10 +35,13 @@ def recipient(reminder):
 def send_due_reminder(now=None):
     """Claim one reminder whose time has come; put its messages in the outbox, or say why not."""
     now = now or timezone.now()
+    due = Reminder.objects.filter(done_at=None, due_at__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        reminder = (Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+        reminder = (due.select_for_update(skip_locked=True, of=("self",))
                     .select_related("action_item__team__lead", "action_item__owner", "action_item__review")
-                    .filter(done_at=None, due_at__lte=now).order_by("due_at").first())
+                    .order_by("due_at").first())
         if reminder is None:
             return False
         item, user = reminder.action_item, recipient(reminder)
@@ -75,12 +78,14 @@ def deliver_due_message(now=None):
     """Send one reminder message: claimed (sending, with a deadline), sent, then recorded; retried
     with the paging backoff; a message whose worker died mid-send is due again after its deadline."""
     now = now or timezone.now()
+    pending = Message.objects.filter(state=Message.State.PENDING, due_at__lte=now)
+    stuck = Message.objects.filter(state=Message.State.SENDING, sending_deadline__lt=now)
+    if not (pending.exists() or stuck.exists()):
+        return False
     with transaction.atomic():
-        message = (Message.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("reminder__action_item")
-                   .filter(state=Message.State.PENDING, due_at__lte=now).order_by("due_at").first()
-                   or Message.objects.select_for_update(skip_locked=True)
-                   .filter(state=Message.State.SENDING, sending_deadline__lt=now).first())
+        message = (pending.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("reminder__action_item").order_by("due_at").first()
+                   or stuck.select_for_update(skip_locked=True).first())
         if message is None:
             return False
         message.state, message.attempts = Message.State.SENDING, message.attempts + 1

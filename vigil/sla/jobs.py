@@ -15,10 +15,12 @@ def fire_due_sla_clock(now=None):
     together, skipping any that another worker or a responder's action holds: an action locks
     the incident first and then the clocks, so waiting here for the incident could deadlock."""
     now = now or timezone.now()
+    due = SlaClock.objects.filter(next_due_at__lte=now)
+    if not due.exists():
+        return False
     with transaction.atomic():
-        clock = (SlaClock.objects.select_for_update(skip_locked=True, of=("self", "incident"))
-                 .select_related("incident__service", "incident__team")
-                 .filter(next_due_at__lte=now).order_by("next_due_at").first())
+        clock = (due.select_for_update(skip_locked=True, of=("self", "incident"))
+                 .select_related("incident__service", "incident__team").order_by("next_due_at").first())
         if clock is None:
             return False
         clocks.fire(clock, now)

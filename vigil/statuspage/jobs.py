@@ -35,12 +35,13 @@ def advance_due_maintenance(now=None):
 @job
 def deliver_subscriber_message(now=None):
     now = now or timezone.now()
+    due = SubscriberMessage.objects.filter(Q(state=SubscriberMessage.State.PENDING, due_at__lte=now)
+                                           | Q(state=SubscriberMessage.State.SENDING, sending_deadline__lt=now))  # a worker died mid-send
+    if not due.exists():
+        return False
     with transaction.atomic():
-        message = (SubscriberMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("subscriber__page", "update__public_incident")
-                   .filter(Q(state=SubscriberMessage.State.PENDING, due_at__lte=now)
-                           | Q(state=SubscriberMessage.State.SENDING, sending_deadline__lt=now))  # a worker died mid-send
-                   .order_by("due_at").first())
+        message = (due.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("subscriber__page", "update__public_incident").order_by("due_at").first())
         if message is None:
             return False
         message.state = SubscriberMessage.State.SENDING

@@ -262,15 +262,18 @@ def post_maintenance_update(maintenance, *, status, body="", actor=None, now=Non
 def advance_maintenances(now=None):
     """Start the maintenances whose time has come and complete those whose window is over. True if any moved."""
     now = now or timezone.now()
+    to_start = PublicIncident.objects.filter(scheduled_for__isnull=False, status=MaintenanceStatus.SCHEDULED,
+                                             scheduled_for__lte=now)
+    to_end = PublicIncident.objects.filter(scheduled_for__isnull=False, status__in=MAINTENANCE_RUNNING,
+                                           scheduled_until__lte=now)
+    if not (to_start.exists() or to_end.exists()):
+        return False
     with transaction.atomic():
-        due = (PublicIncident.objects.select_for_update(skip_locked=True)
-               .filter(scheduled_for__isnull=False)
-               .filter(status=MaintenanceStatus.SCHEDULED, scheduled_for__lte=now).first())
+        due = to_start.select_for_update(skip_locked=True).first()
         if due is not None:
             post_maintenance_update(due, status=MaintenanceStatus.IN_PROGRESS, now=now)
             return True
-        over = (PublicIncident.objects.select_for_update(skip_locked=True)
-                .filter(scheduled_for__isnull=False, status__in=MAINTENANCE_RUNNING, scheduled_until__lte=now).first())
+        over = to_end.select_for_update(skip_locked=True).first()
         if over is not None:
             post_maintenance_update(over, status=MaintenanceStatus.COMPLETED, now=now)
             return True
