@@ -11,12 +11,13 @@ latest the sender said).
 """
 
 import contextlib
-import threading
 import json
+import threading
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F
@@ -183,9 +184,10 @@ def _upsert(integration, decided, now, open_incident, firing):
         # every event is alive until the statement ran.)
         if id(value) not in encoded:
             try:
-                # What a parser gives is JSON already: the C encoder, with no encoder object to make.
-                encoded[id(value)] = json.dumps(value)
-            except TypeError:  # a caller's own details (dates, decimals...)
+                # orjson: a batch encodes four small objects per alert, and json.dumps spent a fifth
+                # of a request's time setting up its encoder for each.
+                encoded[id(value)] = orjson.dumps(value).decode()
+            except orjson.JSONEncodeError:  # a caller's own details (dates, decimals, big integers...)
                 encoded[id(value)] = json.dumps(value, cls=DjangoJSONEncoder)
         return encoded[id(value)]
 
