@@ -5,9 +5,9 @@ rate, does not move with what else runs on the machine. For comparing a change b
     python bench/count_ingest.py --pg                # PostgreSQL (a database created and dropped here)
     python bench/count_ingest.py --case pd-new --requests 50
 
-The requests of bench/ingest.py go in-process through Vigil's WSGI application (what gunicorn calls,
-without the HTTP server). Per case: 20 warm-up requests; then the statements of each request are counted
-(Django's execute wrapper, BEGIN and COMMIT included, as they reach the database); then the same number
+The requests of bench/ingest.py go in-process through Vigil's WSGI application (what a Granian worker
+process calls, without Granian's HTTP server). Per case: 20 warm-up requests; then the statements of
+each request are counted (Django's execute wrapper, BEGIN and COMMIT included, as they reach the database); then the same number
 of requests is run under Valgrind's callgrind, which counts the instructions this process executes for
 them (in Python, Django, the database driver and SQLite's library; not in the PostgreSQL server). The
 script starts itself again under `valgrind --tool=callgrind --instr-atstart=no` and switches the

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 import report  # noqa: E402
 import run as common  # noqa: E402  (the API benchmark's helpers: CLI, API calls, quiet-machine wait)
-from procs import HOST, Server, free_port  # noqa: E402
+from procs import HOST, SERVE_WORKERS, Server, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -310,7 +310,7 @@ class VigilTarget:
         for server in self.servers:
             server.start()
         web = self.servers[0]
-        web.wait_ready(web.expected_workers)
+        web.wait_ready(web.expected_workers, job_loop=web.job_loop)
         self.team_id = common.expect(self.port, self.token, "POST", "/api/v1/teams",
                                      {"name": f"Ingest bench {secrets.token_hex(3)}"}, 201)["id"]
 
@@ -338,7 +338,7 @@ class VigilTarget:
     def pids(self):
         out = []
         for server in self.servers:
-            out += [server.proc.pid, *server.worker_pids()]
+            out += [server.proc.pid, *server.child_pids()]  # `vigil serve`'s job loop too
         return out
 
     def note_backends(self):
@@ -513,6 +513,7 @@ def make_vigil_target(vigil, label, db_label, extra, workers, env, tmp, token, p
     tag = re.sub(r"\W+", "-", f"{label}-{db_label}").strip("-")
     web = Server(label, [vigil, *extra, "--host", HOST, "--port", str(port)], env, tmp / f"{tag}.log", port)
     web.expected_workers = workers
+    web.job_loop = extra[0] == "serve"  # `vigil serve` starts `vigil worker` as its child
     servers = [web]
     if with_worker:
         servers.append(Server("vigil worker", [vigil, "worker"], env, tmp / f"{tag}-worker.log", port))
@@ -548,9 +549,10 @@ def section(results, am_results, machine, when, commit, args, info):
         + (f"PostgreSQL {info['pg_version']} on 127.0.0.1 (`synchronous_commit={info['pg_settings'].get('synchronous_commit')}`, "
            f"`fsync={info['pg_settings'].get('fsync')}`), a database made for the run and dropped after it."
            if info.get("pg_version") else "PostgreSQL: not measured (" + info.get("pg_skip", "skipped") + ")."),
-        "- Servers: `vigil serve` = 1 gunicorn gthread worker process (4 threads) with the job loop beside it; "
-        "`vigil web --workers 2` = 2 such processes without job loop, run beside a `vigil worker` process "
-        "(its CPU is counted in the server's).",
+        f"- Servers: `vigil serve` = {SERVE_WORKERS} Granian worker processes (4 threads each) and the `vigil worker` "
+        "child process that runs the job loop (its CPU is counted in the server's); `vigil web --workers 2` = 2 such "
+        "Granian worker processes without job loop, run beside a `vigil worker` process (its CPU is counted in the "
+        "server's too). Access log off (the default).",
         f"- Alertmanager: Debian `prometheus-alertmanager` {info.get('am_version', 'n/a')}, `--cluster.listen-address=` "
         "(no gossip), a route to a receiver with no notifier; it keeps alerts in memory.",
         f"- Load: a Python load generator in the benchmark process (`http.client`, one thread and one keep-alive "
@@ -603,8 +605,8 @@ def section(results, am_results, machine, when, commit, args, info):
         "the rows must equal every alert accepted over warm-up and runs; for *repeat*, "
         f"{BATCH} per sender. For Alertmanager, its `alertmanager_alerts_received_total` counter must equal the alerts "
         "accepted. CPU columns: user + system time over the measured run, in % of one core "
-        f"({machine['cpus']} cores = {100 * int(machine['cpus'])} %): the server's processes (gunicorn arbiter and "
-        "workers, `vigil worker`; Alertmanager), the PostgreSQL backends serving the bench database, the load "
+        f"({machine['cpus']} cores = {100 * int(machine['cpus'])} %): the server's processes (Granian's main process "
+        "and its worker processes, `vigil worker`; Alertmanager), the PostgreSQL backends serving the bench database, the load "
         "generator, and everything else on the machine (from `/proc/stat`). A run during which other processes used "
         f"more than {common.OTHER_CPU_LIMIT:.0%} of a core is repeated (up to {args.attempts} runs; the least disturbed "
         "is shown). Ratio = Vigil's alerts/s over Alertmanager's in the same case and sender count.",
@@ -687,7 +689,7 @@ def main(argv=None):
         env = common.bench_env(tmp / "data")
         say(f"SQLite data dir {tmp / 'data'}: vigil migrate, createuser, token create ...")
         token = setup_user(vigil, env)
-        targets.append(make_vigil_target(vigil, "vigil serve", "SQLite", ["serve"], 1, env, tmp, token))
+        targets.append(make_vigil_target(vigil, "vigil serve", "SQLite", ["serve"], SERVE_WORKERS, env, tmp, token))
 
         if args.no_postgres:
             info["pg_skip"] = "--no-postgres"
@@ -703,7 +705,8 @@ def main(argv=None):
                 pg_env = {**env, "DATABASE_URL": pg.url}
                 say(f"PostgreSQL {pg.version}: database {pg.name}: vigil migrate, createuser, token create ...")
                 pg_token = setup_user(vigil, pg_env)
-                targets.append(make_vigil_target(vigil, "vigil serve", "PostgreSQL", ["serve"], 1, pg_env, tmp, pg_token, pg))
+                targets.append(make_vigil_target(vigil, "vigil serve", "PostgreSQL", ["serve"], SERVE_WORKERS, pg_env, tmp,
+                                                 pg_token, pg))
                 targets.append(make_vigil_target(vigil, "vigil web --workers 2", "PostgreSQL", ["web", "--workers", "2"], 2,
                                                  pg_env, tmp, pg_token, pg, with_worker=True))
 

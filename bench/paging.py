@@ -55,7 +55,7 @@ import loadgen  # noqa: E402
 import report  # noqa: E402
 import run as common  # noqa: E402  (CLI, API calls, quiet-machine wait)
 from ingest import Postgres, proc_cpu, setup_user  # noqa: E402
-from procs import HOST, Server, free_port  # noqa: E402
+from procs import HOST, SERVE_WORKERS, Server, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -214,7 +214,7 @@ class Target:
         for server in self.servers:
             server.start()
         web = self.servers[0]
-        web.wait_ready(web.expected_workers)
+        web.wait_ready(web.expected_workers, job_loop=web.job_loop)
         if len(self.servers) > 1:
             time.sleep(1.0)  # the separate `vigil worker` process: let it load and enter its loop
             for server in self.servers[1:]:
@@ -253,7 +253,7 @@ class Target:
         out = []
         for server in self.servers:
             if server.proc is not None:
-                out += [server.proc.pid, *server.worker_pids()]
+                out += [server.proc.pid, *server.child_pids()]  # `vigil serve`'s job loop too
         return out
 
     def stop(self):
@@ -466,6 +466,7 @@ def make_target(vigil, label, db_label, extra, workers, env, tmp, token, db, wit
     tag = re.sub(r"\W+", "-", f"paging-{label}-{db_label}").strip("-")
     web = Server(label, [vigil, *extra, "--host", HOST, "--port", str(port)], env, tmp / f"{tag}.log", port)
     web.expected_workers = workers
+    web.job_loop = extra[0] == "serve"  # `vigil serve` starts `vigil worker` as its child
     servers = [web]
     if with_worker:
         servers.append(Server("vigil worker", [vigil, "worker"], env, tmp / f"{tag}-worker.log", port))
@@ -680,9 +681,11 @@ def section(results, engines, machine, when, commit, args, info):
         + (f"PostgreSQL {info['pg_version']} on 127.0.0.1 (`synchronous_commit={info['pg_settings'].get('synchronous_commit')}`), "
            "a database made for the run and dropped after it."
            if info.get("pg_version") else "PostgreSQL: not measured (" + info.get("pg_skip", "skipped") + ")."),
-        "- Servers: `vigil serve` = 1 gunicorn gthread worker process (4 threads) with the job loop as a thread beside "
-        "them (a committed incident wakes it at once); `vigil web --workers 2` = 2 such processes without job loop, "
-        "beside one `vigil worker` process (which polls: 0.25 s when idle).",
+        f"- Servers: `vigil serve` = {SERVE_WORKERS} Granian worker processes (4 threads each) and the `vigil worker` "
+        "child process that runs the job loop; `vigil web --workers 2` = 2 such Granian worker processes without job "
+        "loop, beside one `vigil worker` process. In both, a web process that commits an incident wakes the job loop "
+        "at once (a datagram on a Unix socket named after the database); otherwise it polls (0.25 s when idle). "
+        "Access log off (the default).",
         f"- Set-up, through the API: a team, the bench user as its responder, a one-level escalation policy paging that "
         f"user (next level an hour later), and one contact method: a signed webhook to a receiver in the benchmark "
         f"process (a threaded `http.server` on 127.0.0.1 that answers 200 at once). Per rate a new service and a "
@@ -716,7 +719,7 @@ def section(results, engines, machine, when, commit, args, info):
         "through `GET /api/v1/incidents?service_id=…`). *pages/s end to end*: pages received over the time from the "
         "first alert sent to the last page received; below the rate sent, Vigil falls behind and the backlog (and the "
         "latency) grows for as long as the load lasts. CPU columns: user + system time from the first send to the last "
-        "page, in % of one core: the server's processes (arbiter, web workers, `vigil worker`), the PostgreSQL backends "
+        "page, in % of one core: the server's processes (Granian's main process and workers, `vigil worker`), the PostgreSQL backends "
         "of the bench database, the benchmark process (alert senders and webhook receiver), and every other process on "
         f"the machine (from `/proc/stat`). Before each run the benchmark waits for the machine to go quiet (at most "
         f"{args.quiet_wait:.0f} s in all); a run at {TARGET_RATE}/s during which other processes used more than "
@@ -727,14 +730,13 @@ def section(results, engines, machine, when, commit, args, info):
         "so a run with either is repeated too (at 20/s).",
         "",
         "Where the time goes (p50 / p99 ms, per page), from the rows written on the way: *ingest* = alert sent → the "
-        "incident row's `created_at` (the hook's clock when it began ingesting: connection accepted, queued for a "
-        "gunicorn thread, body parsed); *to step* = → the outbox row's `created_at` (the job loop's clock when it took "
-        "the escalation step; includes the rest of the hook's transaction and the loop's wait to wake); *step to page* "
+        "incident row's `created_at` (the hook's clock when it began ingesting: connection accepted by Granian, queued "
+        "for one of a worker process's Python threads, body parsed); *to step* = → the outbox row's `created_at` "
+        "(the job loop's clock when it took the escalation step; includes the rest of the hook's transaction and the loop's wait to wake); *step to page* "
         "= → the page at the receiver (the step's commit, the outbox claim, rendering, signing and the HTTP request); "
-        "*record* = → the delivery written back (`sent_at`). With `vigil web` + `vigil worker` nothing wakes the "
-        "worker process when a web process commits an incident: it finds new work at its next poll (every 0.25 s "
-        "when idle), which is most of *to step* at 20/s there; and each pass of the worker takes every due step "
-        "before it delivers the pages they made, which is *step to page*.",
+        "*record* = → the delivery written back (`sent_at`). In both set-ups the job loop runs in a `vigil worker` "
+        "process of its own, woken by the web process that committed the incident; each pass of it takes every due "
+        "step before it delivers the pages they made, which is *step to page*.",
         "",
         "| target | database | rate | ingest | to step | step to page | record |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -887,11 +889,11 @@ def main(argv=None):
             say(f"Receiver on {receiver.url}")
             say(f"SQLite data dir {tmp / 'data'}: vigil migrate, createuser, token create ...")
             token = setup_user(vigil, env)
-            targets.append(make_target(vigil, "vigil serve", "SQLite", ["serve"], 1, env, tmp, token, None))
+            targets.append(make_target(vigil, "vigil serve", "SQLite", ["serve"], SERVE_WORKERS, env, tmp, token, None))
             if pg_ok:
                 # A database of its own per target: each starts as fresh as the SQLite one.
                 for label, extra, workers, with_worker, what in [
-                    ("vigil serve", ["serve"], 1, False, "latency_serve"),
+                    ("vigil serve", ["serve"], SERVE_WORKERS, False, "latency_serve"),
                     ("vigil web --workers 2 + vigil worker", ["web", "--workers", "2"], 2, True, "latency_web"),
                 ]:
                     pg = next((db for db in dbs if db.name.startswith(f"vigil_bench_paging_{what}_")), None)

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"  # the benchmark only ever targets loopback
+# `vigil serve`'s default --workers (vigil/web/management/commands/serve.py): 2, or 1 on a one-CPU machine.
+SERVE_WORKERS = min(2, os.cpu_count() or 1)
 
 
 def free_port():
@@ -54,7 +56,9 @@ def _pss_kib(pid):
 
 
 class Server:
-    """One `vigil serve` / `vigil web` process tree (the gunicorn arbiter is the process we start)."""
+    """One `vigil serve` / `vigil web` process tree. The process we start is Granian's main process; its
+    children are the Granian worker processes (forked) and, for `vigil serve`, the `vigil worker` process
+    that runs the job loop."""
 
     def __init__(self, label, argv, env, log_path, port):
         self.label = label
@@ -76,13 +80,15 @@ class Server:
         )
         return self
 
-    def wait_ready(self, expected_workers, timeout=60.0):
-        """Until /healthz answers 200 and the arbiter has its worker processes."""
+    def wait_ready(self, workers, job_loop=False, timeout=60.0):
+        """Until /healthz answers 200 and the main process has its `workers` Granian worker processes
+        (and, with `job_loop`, its `vigil worker` child)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.label} exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if len(self.worker_pids()) >= expected_workers and self._healthz():
+            if (len(self.worker_pids()) >= workers and (not job_loop or self.job_loop_pid() is not None)
+                    and self._healthz()):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{self.label} not ready after {timeout:.0f} s:\n{self.log_tail()}")
@@ -98,10 +104,11 @@ class Server:
             conn.close()
 
     def stop(self, timeout=30.0):
-        """SIGTERM (gunicorn drains and stops its workers), wait; SIGKILL the group on timeout."""
+        """SIGTERM (Granian drains and stops its workers, then `vigil serve` stops its job loop), wait;
+        SIGKILL the group on timeout."""
         if self.proc is None:
             return
-        pgid = self.proc.pid  # start_new_session: the arbiter leads its own group
+        pgid = self.proc.pid  # start_new_session: the main process leads its own group
         try:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -111,7 +118,7 @@ class Server:
                     print(f"  {self.label}: no exit {timeout:.0f} s after SIGTERM, killing it", flush=True)
                     os.killpg(pgid, signal.SIGKILL)
                     self.proc.wait(timeout=10)
-            # Anything left in its group (a worker that outlived the arbiter) goes too, by pid.
+            # Anything left in its group (a child that outlived the main process) goes too, by pid.
             deadline = time.monotonic() + 5
             while leftovers := [p for p in _all_pids() if (st := _stat(p)) and st[2] == pgid and st[0] != "Z"]:
                 if time.monotonic() > deadline:
@@ -129,16 +136,35 @@ class Server:
 
     # -- introspection -----------------------------------------------------------------------------
 
+    def child_pids(self):
+        """Every live child of the main process: the Granian workers and, for `vigil serve`, the job loop."""
+        main = self.proc.pid
+        return sorted(p for p in _all_pids() if (st := _stat(p)) and st[1] == main and st[0] != "Z")
+
+    def job_loop_pid(self):
+        """The `vigil worker` child that `vigil serve` starts (`python -u -m vigil.cli worker`), or None."""
+        for pid in self.child_pids():
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+            if b"vigil.cli" in args and b"worker" in args:
+                return pid
+        return None
+
     def worker_pids(self):
-        arbiter = self.proc.pid
-        return sorted(p for p in _all_pids() if (st := _stat(p)) and st[1] == arbiter and st[0] != "Z")
+        """The Granian worker processes: the children but the job loop."""
+        job_loop = self.job_loop_pid()
+        return [p for p in self.child_pids() if p != job_loop]
 
     def memory(self):
-        """{'arbiter': (pid, rss, pss), 'workers': [(pid, rss, pss), ...], 'rss': sum, 'pss': sum} in KiB."""
-        arbiter = self.proc.pid
-        parts = {"arbiter": (arbiter, _status_kib(arbiter, "VmRSS"), _pss_kib(arbiter)),
-                 "workers": [(p, _status_kib(p, "VmRSS"), _pss_kib(p)) for p in self.worker_pids()]}
-        every = [parts["arbiter"], *parts["workers"]]
+        """{'main': (pid, rss, pss), 'workers': [(pid, rss, pss), ...], 'job_loop': (pid, rss, pss) or None,
+        'rss': sum, 'pss': sum} in KiB."""
+        main, job_loop = self.proc.pid, self.job_loop_pid()
+        parts = {"main": (main, _status_kib(main, "VmRSS"), _pss_kib(main)),
+                 "workers": [(p, _status_kib(p, "VmRSS"), _pss_kib(p)) for p in self.worker_pids()],
+                 "job_loop": (job_loop, _status_kib(job_loop, "VmRSS"), _pss_kib(job_loop)) if job_loop else None}
+        every = [parts["main"], *parts["workers"], *([parts["job_loop"]] if job_loop else [])]
         parts["rss"] = sum(rss or 0 for _, rss, _ in every)
         pss = [pss for _, _, pss in every]
         parts["pss"] = sum(pss) if all(v is not None for v in pss) else None
@@ -163,10 +189,11 @@ class Server:
             time.sleep(0.25)
 
     def cpu_seconds(self):
-        """{pid: user + system CPU seconds so far} for the arbiter and its live workers."""
+        """{pid: user + system CPU seconds so far} for the main process and its live children (the
+        Granian workers and, for `vigil serve`, the job loop)."""
         ticks = os.sysconf("SC_CLK_TCK")
         used = {}
-        for pid in [self.proc.pid, *self.worker_pids()]:
+        for pid in [self.proc.pid, *self.child_pids()]:
             try:
                 raw = Path(f"/proc/{pid}/stat").read_text()
             except (FileNotFoundError, ProcessLookupError):

@@ -1,5 +1,5 @@
 """Where the time of an ingestion request goes: the requests of bench/ingest.py, run in-process through
-Vigil's WSGI application (what gunicorn calls, without the HTTP server), under cProfile.
+Vigil's WSGI application (what a Granian worker process calls, without Granian's HTTP server), under cProfile.
 
     python bench/profile_ingest.py                    # SQLite in a temporary data dir
     python bench/profile_ingest.py --requests 300 --top 40

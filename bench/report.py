@@ -55,7 +55,7 @@ def machine():
         "sqlite": sqlite3.sqlite_version,
         "django": _version("django"),
         "django_ninja": _version("django-ninja"),
-        "gunicorn": _version("gunicorn"),
+        "granian": _version("granian"),
     }
 
 
@@ -63,7 +63,7 @@ def machine_line(m):
     return (f"{m['cpus']} CPUs (`nproc`), {m['cpu_model']}, {m['mem_total_gib']:.1f} GiB RAM "
             f"({m['mem_available_gib']:.1f} GiB available at start), {m['kernel']}; "
             f"Python {m['python']}, SQLite {m['sqlite']}, Django {m['django']}, django-ninja {m['django_ninja']}, "
-            f"gunicorn {m['gunicorn']}")
+            f"Granian {m['granian']}")
 
 
 def utc_now():

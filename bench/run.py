@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loadgen  # noqa: E402
 import report  # noqa: E402
-from procs import HOST, Server, free_port  # noqa: E402
+from procs import HOST, SERVE_WORKERS, Server, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -41,6 +41,7 @@ SECTION = "api-incidents"
 INCIDENTS = 100
 TARGETS = ["/api/v1/incidents", "/api/v1/incidents?limit=100"]
 OTHER_CPU_LIMIT = 0.25  # share of one core other processes may use during a run before it is repeated
+# Granian's access-log line as Vigil formats it: 127.0.0.1 "GET /path HTTP/1.1" 200 8.3ms (no query string).
 ACCESS_LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) ')
 
 
@@ -126,9 +127,9 @@ def measure_server(server, gen, token, args, seed_first):
     out = {"label": server.label, "cases": [], "memory": {}}
     say(f"\n== {server.label}")
     server.start()
-    expected = server.expected_workers
-    server.wait_ready(expected)
-    say(f"  ready on {HOST}:{server.port}: arbiter pid {server.proc.pid}, workers {server.worker_pids()}")
+    server.wait_ready(server.expected_workers, job_loop=server.job_loop)
+    say(f"  ready on {HOST}:{server.port}: main pid {server.proc.pid}, Granian workers {server.worker_pids()}"
+        + (f", vigil worker {server.job_loop_pid()}" if server.job_loop else ""))
     mem = server.settled_memory(min_wait=args.settle_min, max_wait=args.settle_max)
     out["memory"]["idle after start"] = mem
     say("  idle memory after start: " + fmt_mem(mem))
@@ -170,15 +171,19 @@ def measure_case(server, gen, path, args):
     result = gen.run(server.port, path, args.duration, args.connections)
     cpu1 = server.cpu_seconds()
     per_pid = {pid: cpu1[pid] - cpu0.get(pid, 0.0) for pid in cpu1}
+    job_loop = server.job_loop_pid()
     result["server_cpu"] = sum(per_pid.values())
-    result["worker_cpu"] = [per_pid[pid] for pid in sorted(per_pid) if pid != server.proc.pid]
+    result["worker_cpu"] = [per_pid[pid] for pid in sorted(per_pid) if pid not in (server.proc.pid, job_loop)]
+    result["job_loop_cpu"] = per_pid.get(job_loop) if job_loop else None
     busy = machine_busy_seconds() - busy0
     result["other_cpu"] = max(0.0, busy - result["server_cpu"] - result["client_cpu"])
     time.sleep(0.2)
     result["server_statuses"] = access_statuses(server.log_text(mark), path)
+    if not result["server_statuses"]:
+        say("    WARNING: no access-log lines for this path: is the server running with --access-log?")
     say(f"    -> {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
         f"max {result['max']:.1f} ms; {result['requests']} requests; CPU: server {cpu_pct(result, 'server_cpu')} "
-        f"(workers {worker_pcts(result)}), "
+        f"({server_cpu_parts(result)}), "
         f"load generator {cpu_pct(result, 'client_cpu')}, other processes {cpu_pct(result, 'other_cpu')}; "
         f"server saw {dict(result['server_statuses'])}"
         + (f"; client errors {result['errors']}" if result["errors"] else "")
@@ -217,10 +222,12 @@ def machine_busy_seconds():
 
 
 def access_statuses(text, path):
-    """Status codes of the server's access-log lines for `path` (gunicorn writes one per request)."""
+    """Status codes of the server's access-log lines for `path` (Granian writes one per request when the
+    server runs with --access-log). The logged path has no query string, so both sides are compared without it."""
+    want = path.split("?", 1)[0]
     counts = Counter()
     for m in ACCESS_LINE.finditer(text):
-        if m.group(1) == path:
+        if m.group(1).split("?", 1)[0] == want:
             counts[int(m.group(2))] += 1
     return counts
 
@@ -234,13 +241,22 @@ def worker_pcts(result):
     return " + ".join(f"{100 * w / result['seconds']:.0f} %" for w in result["worker_cpu"])
 
 
+def server_cpu_parts(result):
+    """The server's CPU by process: each Granian worker, and the `vigil worker` child of `vigil serve`."""
+    s = f"Granian workers {worker_pcts(result)}"
+    if result.get("job_loop_cpu") is not None:
+        s += f", vigil worker {100 * result['job_loop_cpu'] / result['seconds']:.0f} %"
+    return s
+
+
 def mib(kib):
     return "n/a" if kib is None else f"{kib / 1024:.1f}"
 
 
 def fmt_mem(mem):
     workers = " + ".join(mib(rss) for _, rss, _ in mem["workers"])
-    s = f"RSS {mib(mem['rss'])} MiB (arbiter {mib(mem['arbiter'][1])} + workers {workers})"
+    s = f"RSS {mib(mem['rss'])} MiB (main {mib(mem['main'][1])} + Granian workers {workers}"
+    s += f" + vigil worker {mib(mem['job_loop'][1])})" if mem["job_loop"] else ")"
     if mem["pss"] is not None:
         s += f", PSS {mib(mem['pss'])} MiB"
     if mem.get("settled_after") is None:
@@ -261,9 +277,11 @@ def section(results, machine, when, commit, gen, args):
         f"{machine['cpus']} CPUs. Per case a {args.warmup} s warm-up, then {args.duration} s measured.",
         f"- Data: a fresh SQLite data dir (WAL) with 1 team, 1 service and {INCIDENTS} incidents, created through the API; "
         "requests carry a site admin's bearer token. Default page size is 50.",
-        "- Servers: `vigil serve` = 1 gunicorn gthread worker process with 4 threads and the job loop beside it "
-        "(the one-machine default); `vigil web --workers 2` = 2 such worker processes, 4 threads each, no job loop "
-        "(scale-out mode, run beside `vigil worker`).",
+        f"- Servers: `vigil serve` = Granian's main process with {SERVE_WORKERS} Granian WSGI worker processes "
+        "(4 Python threads each) and the `vigil worker` child process that runs the job loop (the one-machine "
+        "default); `vigil web --workers 2` = the main process with 2 such worker processes, no job loop (scale-out "
+        "mode, run beside `vigil worker`). Both run with `--access-log` here (it is off by default; Granian writes it "
+        "from Python, so it costs each request some time), because the non-200 column is counted from it.",
         "",
         "| server | request | req/s | p50 ms | p99 ms | max ms | requests | non-200 | response bytes | server CPU | load-gen CPU | other CPU |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -273,37 +291,44 @@ def section(results, machine, when, commit, gen, args):
             non200 = sum(v for k, v in c["server_statuses"].items() if k != 200) + sum(c["errors"].values())
             lines.append(f"| `{r['label']}` | `GET {c['path']}` | {c['rps']:.0f} | {c['p50']:.1f} | {c['p99']:.1f} | "
                          f"{c['max']:.1f} | {c['requests']} | {non200} | {c['bytes']} | "
-                         f"{cpu_pct(c, 'server_cpu')}" + (f" ({worker_pcts(c)})" if len(c["worker_cpu"]) > 1 else "")
+                         f"{cpu_pct(c, 'server_cpu')} ({server_cpu_parts(c)})"
                          + f" | {cpu_pct(c, 'client_cpu')} | {cpu_pct(c, 'other_cpu')} |")
     lines += [
         "",
         "Non-200 counts the server's access-log lines with another status plus client-side socket errors "
-        "during the measured run. CPU columns: user + system CPU time of the server's process tree "
-        "(arbiter + workers), of the load generator, and of every other process on the machine (from `/proc/stat`) "
+        "during the measured run (the logged path leaves out the query string, so a case's lines are those written "
+        "during its measured run). "
+        "CPU columns: user + system CPU time of the server's process tree (Granian's main process, its worker "
+        "processes and, for `vigil serve`, the `vigil worker` child), of the load generator, and of every other "
+        "process on the machine (from `/proc/stat`) "
         f"over the measured run, in % of one core ({machine['cpus']} cores = {100 * int(machine['cpus'])} %). "
         f"A run during which other processes used more than {OTHER_CPU_LIMIT:.0%} of a core is repeated, up to "
         f"{args.attempts} runs, and the least disturbed one is shown; before each run the benchmark waits for the "
-        f"machine to go quiet (at most {args.quiet_wait:.0f} s over the whole benchmark). With 2 workers the server CPU cell also shows "
-        "each worker's share: gunicorn hands each keep-alive connection to whichever worker accepts it, so the "
-        f"{args.connections} connections can end up unevenly spread.",
+        f"machine to go quiet (at most {args.quiet_wait:.0f} s over the whole benchmark). The server CPU cell also shows "
+        "each process's share: the Granian worker processes share one listening socket and each keep-alive "
+        f"connection stays with the worker that accepted it, so the {args.connections} connections can end up "
+        "unevenly spread.",
         "",
         "These figures move between runs (by a fifth or more on a shared virtual machine): compare a change by "
         "running `make bench` before and after it on the same machine, not against the table alone.",
         "",
         "## Memory at idle",
         "",
-        "Resident memory (VmRSS from `/proc/<pid>/status`) of the gunicorn arbiter and its worker processes, once the "
-        "sum has stayed within 1 % for 2 s: right after start (after `/healthz` answered) and again after the runs above. "
-        "RSS counts pages the workers share with the arbiter (forked) once per process; PSS (`/proc/<pid>/smaps_rollup`) "
-        "splits them, so the PSS total is the memory the tree really holds. Same run, machine and date as above.",
+        "Resident memory (VmRSS from `/proc/<pid>/status`) of Granian's main process, its worker processes and, for "
+        "`vigil serve`, the `vigil worker` child, once the sum has stayed within 1 % for 2 s: right after start (after "
+        "`/healthz` answered) and again after the runs above. RSS counts pages the Granian workers share with the main "
+        "process (they are forked from it) once per process; PSS (`/proc/<pid>/smaps_rollup`) splits them, so the PSS "
+        "total is the memory the tree really holds. The `vigil worker` child is a Python of its own (not forked), so "
+        "it shares little. Same run, machine and date as above.",
         "",
-        "| server | when | arbiter RSS MiB | worker RSS MiB | total RSS MiB | total PSS MiB |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| server | when | main RSS MiB | Granian worker RSS MiB | vigil worker RSS MiB | total RSS MiB | total PSS MiB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         for when_label, mem in r["memory"].items():
             workers = " + ".join(mib(rss) for _, rss, _ in mem["workers"])
-            lines.append(f"| `{r['label']}` | {when_label} | {mib(mem['arbiter'][1])} | {workers} | "
+            job_loop = mib(mem["job_loop"][1]) if mem["job_loop"] else "—"
+            lines.append(f"| `{r['label']}` | {when_label} | {mib(mem['main'][1])} | {workers} | {job_loop} | "
                          f"**{mib(mem['rss'])}** | {mib(mem['pss'])} |")
     return "\n".join(lines) + "\n"
 
@@ -404,14 +429,15 @@ def main_api(args):
         say(f"Load generator: {gen.describe(args.connections)}")
 
         results = []
-        for label, extra, workers, seed_first in [
-            ("vigil serve", ["serve"], 1, True),
-            ("vigil web --workers 2", ["web", "--workers", "2"], 2, False),
+        # --access-log: the non-200 column is counted from the access log (off by default).
+        for label, extra, workers, job_loop, seed_first in [
+            ("vigil serve", ["serve"], SERVE_WORKERS, True, True),
+            ("vigil web --workers 2", ["web", "--workers", "2"], 2, False, False),
         ]:
             port = free_port()
-            server = Server(label, [vigil, *extra, "--host", HOST, "--port", str(port)], env,
+            server = Server(label, [vigil, *extra, "--access-log", "--host", HOST, "--port", str(port)], env,
                             tmp / f"{extra[0]}.log", port)
-            server.expected_workers = workers
+            server.expected_workers, server.job_loop = workers, job_loop
             servers.append(server)
             try:
                 results.append(measure_server(server, gen, token, args, seed_first))

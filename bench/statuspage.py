@@ -1,6 +1,6 @@
 """Status page under load: requests/s and latency of GET /status/{slug}/ and its summary.json with 50
 concurrent keep-alive clients, against one `vigil serve` (SQLite), without and then with an alert
-storm of 100 alerts/s into the same process. Writes docs/benchmarks.md (section `statuspage`).
+storm of 100 alerts/s into the same server. Writes docs/benchmarks.md (section `statuspage`).
 
     python bench/statuspage.py            # 3 s warm-up + 10 s per case
     python bench/statuspage.py --quick    # 1 s + 3 s, prints only (unless --write)
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402
 import report  # noqa: E402
 import run as common  # noqa: E402
-from procs import HOST, Server, free_port  # noqa: E402
+from procs import HOST, SERVE_WORKERS, Server, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -142,18 +142,20 @@ def app(environ, start_response):
 
 
 def baseline(tmp, env, gen, args, body):
-    """The ceiling of the server itself: gunicorn as `vigil serve` runs it (1 process, gthread, 4
-    threads, access log) answering the same bytes from a three-line WSGI app."""
+    """The ceiling of the server itself: Granian as `vigil serve` runs it (WSGI, the same number of
+    worker processes, 4 Python threads each, no websockets, access log off) answering the same bytes
+    from a three-line WSGI app."""
     (tmp / "baseline_app.py").write_text(BASELINE_APP)
     (tmp / "summary.json").write_bytes(body)
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--chdir", str(tmp), "-k", "gthread", "--threads", "4", "-w", "1",
-            "-b", f"{HOST}:{port}", "--access-logfile", "-", "baseline_app:app"]
-    server = Server("gunicorn baseline", argv, env, tmp / "baseline.log", port)
+    argv = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(SERVE_WORKERS),
+            "--blocking-threads", "4", "--no-ws", "--host", HOST, "--port", str(port), "--working-dir", str(tmp),
+            "baseline_app:app"]
+    server = Server("Granian baseline", argv, env, tmp / "baseline.log", port)
     try:
         server.start()
-        server.wait_ready(1)
-        say("  baseline: a bare WSGI app under the same gunicorn settings")
+        server.wait_ready(SERVE_WORKERS)
+        say("  baseline: a bare WSGI app under the same Granian settings")
         return measure(server, gen, "/baseline/summary.json", args)
     finally:
         server.stop()
@@ -167,7 +169,9 @@ def section(rows, storm_rates, machine, when, commit, gen, args):
         f"- Date: {when:%Y-%m-%d %H:%M} UTC" + (f", code at commit {commit}" if commit else ""),
         f"- Machine: {report.machine_line(machine)}; shared with other work, so figures are noisy: compare the two "
         "columns of one run rather than runs with each other",
-        f"- Server: one `vigil serve` (gunicorn, 1 process, 4 threads, the job loop beside it), SQLite in a fresh data dir",
+        f"- Server: one `vigil serve` (Granian: {SERVE_WORKERS} worker processes, 4 Python threads each, access log "
+        "off; and the `vigil worker` child process that runs the job loop), SQLite in a fresh data dir. Server CPU "
+        "counts all of them.",
         f"- Load: {gen.describe(CONNECTIONS)}; {args.warmup:.0f} s warm-up, {args.duration:.0f} s measured per case",
         f"- Storm: generic-webhook alerts at {STORM_RATE}/s (new dedup keys, one incident), sent on schedule by 8 "
         f"threads while measuring; achieved " + ", ".join(f"{r:.0f}/s" for r in storm_rates),
@@ -177,7 +181,7 @@ def section(rows, storm_rates, machine, when, commit, gen, args):
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for path, storm, r in rows:
-        path = "bare gunicorn app, same bytes (baseline)" if path.startswith("/baseline") else f"`{path}`"
+        path = "bare WSGI app under Granian, same bytes (baseline)" if path.startswith("/baseline") else f"`{path}`"
         lines.append(f"| {path} | {'100 alerts/s' if storm else 'none'} | {r['rps']:,.0f} | {r['p50']:.1f} | "
                      f"{r['p99']:.1f} | {r['max']:.1f} | {100 * r['server_cpu'] / r['seconds']:.0f} % | "
                      f"{100 * r['other_cpu'] / r['seconds']:.0f} % |")
@@ -185,10 +189,11 @@ def section(rows, storm_rates, machine, when, commit, gen, args):
     base = rows[0][2]
     ok = quiet["rps"] >= TARGET_RPS and quiet["p99"] < TARGET_P99
     lines += ["", f"Target {'met' if ok else 'not met'} in this run: summary.json {quiet['rps']:,.0f} req/s, "
-              f"p99 {quiet['p99']:.1f} ms without the storm; the bare gunicorn app answering the same bytes made "
-              f"{base['rps']:,.0f} req/s (p99 {base['p99']:.1f} ms) in the same run: the status page reached "
-              f"{100 * quiet['rps'] / base['rps']:.0f} % of what the server itself can answer here (the rest: "
-              "the job loop sharing the process, and noise). CPU columns are shares of one core during the measured run (the machine has "
+              f"p99 {quiet['p99']:.1f} ms without the storm; the bare WSGI app under the same Granian settings "
+              f"answering the same bytes made {base['rps']:,.0f} req/s (p99 {base['p99']:.1f} ms) in the same run: "
+              f"the status page reached {100 * quiet['rps'] / base['rps']:.0f} % of what the server itself can answer "
+              "here (the rest: Vigil's own work per request, the `vigil worker` process on the same cores, and noise). "
+              "CPU columns are shares of one core during the measured run (the machine has "
               f"{machine['cpus']}); a high share for other processes means the figures are depressed by other work.", "",
               "The page and its JSON are answered from memory by a small WSGI layer in front of Django "
               "(vigil/statuspage/cache.py), re-rendered only when the page's version moves; see docs/status-pages.md."]
@@ -221,7 +226,7 @@ def main(argv=None):
     rows, storm_rates = [], []
     try:
         server.start()
-        server.wait_ready(1)
+        server.wait_ready(SERVE_WORKERS, job_loop=True)
         hook = seed(port, token)
         for path in TARGETS:
             status, raw = common.api(port, token, "GET", path)

@@ -10,18 +10,25 @@ when something is: on SQLite a transaction takes the database's write lock when 
 IMMEDIATE, ADR 3), and an idle pass that opened one per job every 0.25 s held up alert ingestion.
 """
 
+import hashlib
 import logging
+import select
+import socket
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
 
 log = logging.getLogger("vigil.worker")
 
 JOBS = []
-# Set when new work was committed in this process (`vigil serve` runs web and worker together),
-# so that a page goes out at once instead of at the next poll.
+# Set when new work was committed in this process, so that a page goes out at once instead of at
+# the next poll. Other processes on the machine (the other `vigil serve` worker processes, or
+# `vigil web` beside a `vigil worker`) reach the job loop by a datagram on a Unix socket named
+# after the database; where there is no such socket, the loop finds the work at its next poll.
 _wake = threading.Event()
+_sender = []
 
 
 def job(fn):
@@ -29,8 +36,35 @@ def job(fn):
     return fn
 
 
+def wake_address():
+    """The job loop's socket: Linux's abstract namespace (no file to clean up), one per database."""
+    db = settings.DATABASES["default"]
+    ident = "|".join(str(db.get(k) or "") for k in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "\0vigil-worker-" + hashlib.sha256(ident.encode()).hexdigest()[:32]
+
+
 def wake():
     _wake.set()
+    try:
+        if not _sender:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            _sender.append(sock)
+        _sender[0].sendto(b"!", wake_address())
+    except OSError:  # no job loop listening (or not Linux): it polls
+        pass
+
+
+def _listen():
+    """The wake socket, if this loop is the first on the machine to claim it."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        sock.bind(wake_address())
+    except OSError:
+        sock.close()
+        return None
+    sock.setblocking(False)
+    return sock
 
 
 class Worker:
@@ -60,9 +94,26 @@ class Worker:
 
     def run_forever(self):
         log.info("worker started with %d jobs: %s", len(JOBS), ", ".join(f.__name__ for f in JOBS) or "none yet")
-        while not self.stop.is_set():
-            started = time.monotonic()
-            if not self.run_once():
-                _wake.wait(max(0.0, self.idle_seconds - (time.monotonic() - started)))
-                _wake.clear()
+        listener = _listen()
+        try:
+            while not self.stop.is_set():
+                started = time.monotonic()
+                if not self.run_once():
+                    self._sleep(listener, max(0.0, self.idle_seconds - (time.monotonic() - started)))
+        finally:
+            if listener is not None:
+                listener.close()
         log.info("worker stopped")
+
+    @staticmethod
+    def _sleep(listener, seconds):
+        """Until the poll interval is over or someone wakes the loop."""
+        if listener is None:
+            _wake.wait(seconds)
+        elif select.select([listener], [], [], seconds)[0]:
+            try:
+                while listener.recv(64):  # one pass answers every wake that came in meanwhile
+                    pass
+            except BlockingIOError:
+                pass
+        _wake.clear()

@@ -1,6 +1,7 @@
 """The real processes: `vigil serve` and the CLI, run as a user runs them, on their own data dir."""
 
 import signal
+import time
 
 import pytest
 
@@ -20,6 +21,10 @@ def vigil(tmp_path):
 def test_serve_answers_health_runs_the_worker_and_stops_cleanly_on_sigterm(vigil):
     vigil.start()
     assert vigil.request("GET", "/healthz") == (200, {"status": "ok"})
+    # The job loop is a child process of its own: it starts beside the web, a moment later.
+    deadline = time.monotonic() + 30
+    while "worker started" not in vigil.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert vigil.signal(signal.SIGTERM) == 0
     log = vigil.log.read_text()
     assert "worker started" in log and "worker stopped" in log
