@@ -1,6 +1,7 @@
 """Alerts in, end to end through the HTTP endpoints, with the payloads real senders sent."""
 
 import copy
+import fcntl
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -478,3 +479,19 @@ def test_ingestion_skips_the_browser_middleware_but_keeps_its_checks(personas, h
     assert Client().get("/v2/enqueue").status_code == 405
     assert Client().post("/v2/enqueue", "{}", content_type="application/json", HTTP_HOST="evil.test").status_code == 400
     assert Client().post("/hooks/nothing/abc", "{}", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_sqlite_ingest_transactions_of_all_processes_queue_on_one_file_lock():
+    """`vigil serve` runs two web processes: their ingest transactions wait on a file lock beside the
+    database, not on SQLite's busy handler. A second open of the file stands for the other process."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL queues writers itself")
+    with open(f"{connection.settings_dict['NAME']}.ingest-lock", "a") as other_process:
+        with ingest_module._one_writer():
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the writer is done
+        fcntl.flock(other_process, fcntl.LOCK_UN)

@@ -1,7 +1,9 @@
 """The real processes: `vigil serve` and the CLI, run as a user runs them, on their own data dir."""
 
+import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +64,55 @@ def test_the_demo_loads_once(vigil):
     assert status == 200
     assert {i["status"] for i in body["items"]} == {"triggered", "acknowledged", "mitigated", "resolved"}
     assert any(i["is_drill"] for i in body["items"])
+
+
+def _children(pid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # not a process, or it ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[1] == str(pid) and fields[0] != "Z":
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def _job_loop_of(pid, other_than=None, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child, cmdline in _children(pid):
+            if b"vigil.cli\0worker" in cmdline and child != other_than:
+                return child
+        time.sleep(0.1)
+    raise AssertionError("no vigil worker child")
+
+
+def _alive(pid):
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]) != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_serve_starts_its_job_loop_again_and_takes_it_down_when_killed(vigil):
+    vigil.start()
+    first = _job_loop_of(vigil.process.pid)
+    os.kill(first, signal.SIGKILL)
+    second = _job_loop_of(vigil.process.pid, other_than=first)
+    assert "exited with -9; starting it again" in vigil.log.read_text()
+
+    os.kill(vigil.process.pid, signal.SIGKILL)  # `vigil serve` alone, not its process group
+    vigil.process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while _alive(second) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert not _alive(second), "the job loop outlived vigil serve"
+    finally:
+        try:
+            os.killpg(vigil.process.pid, signal.SIGKILL)  # Granian's workers, whatever they do
+        except ProcessLookupError:
+            pass

@@ -1,4 +1,11 @@
+import json
+import os
+import select
+import subprocess
+import sys
+
 import pytest
+from django.conf import settings
 
 from vigil import worker as worker_module
 from vigil.worker import Worker
@@ -66,3 +73,22 @@ def test_it_stops_between_units_when_told(jobs):
     jobs.append(unit)
     w.run_forever()
     assert len(count) == 3
+
+
+def test_work_committed_in_another_process_wakes_the_job_loop():
+    """`vigil serve`'s web processes and `vigil web` beside `vigil worker` reach the loop through a
+    Unix socket named after the database they share."""
+    listener = worker_module._listen()
+    assert listener is not None
+    try:
+        assert worker_module._listen() is None  # one job loop listens per database
+        code = ("import json, os\nfrom django.conf import settings\n"
+                "settings.configure(DATABASES={'default': json.loads(os.environ['VIGIL_TEST_DB'])})\n"
+                "from vigil.worker import wake\nwake()\n")
+        database = {k: settings.DATABASES["default"].get(k) for k in ("ENGINE", "HOST", "PORT", "NAME")}
+        subprocess.run([sys.executable, "-c", code], env={**os.environ, "VIGIL_TEST_DB": json.dumps(database)},
+                       check=True, timeout=60)
+        assert select.select([listener], [], [], 30)[0]
+        assert listener.recv(64) == b"!"
+    finally:
+        listener.close()
