@@ -80,11 +80,14 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_affected_service_ids(incident):
-        return [s.pk for s in incident.affected_services.all()]
+        services = getattr(incident, "affected_service_list", None)  # prefetched by incidents_for
+        return [s.pk for s in (incident.affected_services.all() if services is None else services)]
 
     @staticmethod
     def resolve_roles(incident):
-        active = [a for a in incident.role_assignments.all() if a.ended_at is None]
+        active = getattr(incident, "active_roles", None)  # prefetched by incidents_for
+        if active is None:
+            active = [a for a in incident.role_assignments.all() if a.ended_at is None]
         holder = lambda role: next((a for a in active if a.role == role), None)  # noqa: E731
         return {"commander": holder(IncidentRole.COMMANDER), "communications": holder(IncidentRole.COMMUNICATIONS),
                 "responders": [a for a in active if a.role == IncidentRole.RESPONDER]}
@@ -159,9 +162,12 @@ class NoteIn(Schema):
 
 
 def incidents_for(user):
+    # to_attr: plain lists; a prefetch into the related managers clones a queryset per incident,
+    # which was most of the time of a page of 50 incidents.
     active_roles = RoleAssignment.objects.filter(ended_at=None).select_related("user")
     return for_user(Incident.objects.prefetch_related(
-        Prefetch("role_assignments", queryset=active_roles), "affected_services"), user)
+        Prefetch("role_assignments", queryset=active_roles, to_attr="active_roles"),
+        Prefetch("affected_services", to_attr="affected_service_list")), user)
 
 
 def _responder_incident(request, incident_id):

@@ -106,7 +106,7 @@ _pool_lock = threading.Lock()
 
 
 def pool():
-    """This process's check pool, made on first use (after gunicorn's fork, never before)."""
+    """This process's check pool, made on first use (in the process that runs the job loop, never before a fork)."""
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():

@@ -1,4 +1,4 @@
-"""Monitors run by a real `vigil serve` (the job loop in the gunicorn worker, its check pool, SQLite):
+"""Monitors run by a real `vigil serve` (the job loop in its `vigil worker` child, its check pool, SQLite):
 the demo's monitor of Vigil's own /healthz comes up, and a site that goes down and comes back
 opens and resolves an incident, seen through the API."""
 
