@@ -24,7 +24,7 @@ log = logging.getLogger("vigil.worker")
 
 JOBS = []
 # Set when new work was committed in this process, so that a page goes out at once instead of at
-# the next poll. Other processes on the machine (the other `vigil serve` worker processes, or
+# the next poll. Other processes on the machine (`vigil serve`'s web processes, or
 # `vigil web` beside a `vigil worker`) reach the job loop by a datagram on a Unix socket named
 # after the database; where there is no such socket, the loop finds the work at its next poll.
 _wake = threading.Event()

@@ -8,6 +8,7 @@ ingestion request. Granian restarts a dead worker and drains requests on SIGTERM
 """
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -67,7 +68,8 @@ class JobLoopProcess:
     def _supervise(self):
         while not self.stopping.is_set():
             # -u: its log lines reach the terminal as they are written.
-            self.proc = subprocess.Popen([sys.executable, "-u", "-m", "vigil.cli", "worker"], preexec_fn=_die_with_parent)
+            self.proc = subprocess.Popen([sys.executable, "-u", "-m", "vigil.cli", "worker"],
+                                         env={**os.environ, "VIGIL_SERVE_PID": str(os.getpid())})
             code = self.proc.wait()
             if not self.stopping.is_set():
                 log.warning("the job loop (vigil worker, pid %s) exited with %s; starting it again", self.proc.pid, code)
@@ -83,12 +85,3 @@ class JobLoopProcess:
                 self.proc.kill()
         self.thread.join(timeout=5)
 
-
-def _die_with_parent():
-    """Linux: the job loop gets SIGTERM if `vigil serve` is killed outright, instead of running on."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
