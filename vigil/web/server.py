@@ -67,8 +67,10 @@ class JobLoopProcess:
 
     def _supervise(self):
         while not self.stopping.is_set():
-            # -u: its log lines reach the terminal as they are written.
-            self.proc = subprocess.Popen([sys.executable, "-u", "-m", "vigil.cli", "worker"],
+            # -u: its log lines reach the terminal as they are written. close_fds=False lets Python
+            # use posix_spawn: with fork, a Granian worker forked at the same moment inherited
+            # the pipe on which Popen waits for the exec, and the wait never ended.
+            self.proc = subprocess.Popen([sys.executable, "-u", "-m", "vigil.cli", "worker"], close_fds=False,
                                          env={**os.environ, "VIGIL_SERVE_PID": str(os.getpid())})
             code = self.proc.wait()
             if not self.stopping.is_set():

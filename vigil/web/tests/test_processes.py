@@ -87,7 +87,7 @@ def _job_loop_of(pid, other_than=None, timeout=30):
             if b"vigil.cli\0worker" in cmdline and child != other_than:
                 return child
         time.sleep(0.1)
-    raise AssertionError("no vigil worker child")
+    raise AssertionError(f"no vigil worker child: {_children(pid)}")
 
 
 def _alive(pid):
@@ -101,7 +101,10 @@ def test_serve_starts_its_job_loop_again_and_takes_it_down_when_killed(vigil):
     vigil.start()
     first = _job_loop_of(vigil.process.pid)
     os.kill(first, signal.SIGKILL)
-    second = _job_loop_of(vigil.process.pid, other_than=first)
+    try:
+        second = _job_loop_of(vigil.process.pid, other_than=first)
+    except AssertionError:
+        raise AssertionError(vigil.log.read_text()) from None
     assert "exited with -9; starting it again" in vigil.log.read_text()
 
     os.kill(vigil.process.pid, signal.SIGKILL)  # `vigil serve` alone, not its process group
