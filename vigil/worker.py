@@ -4,12 +4,9 @@ Apps register jobs with `@job`. A job does one unit of due work and returns True
 something, False when nothing was due; the loop calls it again while it returns True, so a
 backlog drains at full speed and an idle worker sleeps. Each unit is claimed and finished in
 its own transaction (the database is the queue), so stopping between units loses nothing.
-
-A job first asks, without a transaction, whether anything is due, and opens its transaction only
-when something is: on SQLite a transaction takes the database's write lock when it begins (BEGIN
-IMMEDIATE, ADR 3), and an idle pass that opened one per job every 0.25 s held up alert ingestion.
 """
 
+import contextlib
 import hashlib
 import logging
 import select
@@ -18,7 +15,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 log = logging.getLogger("vigil.worker")
 
@@ -34,6 +31,21 @@ _sender = []
 def job(fn):
     JOBS.append(fn)
     return fn
+
+
+@contextlib.contextmanager
+def claim_one(due, order_by=(), of=("self",)):
+    """The first row of the queryset `due`, locked (SKIP LOCKED: workers share the work), in a
+    transaction that lasts the with block; None when nothing is due.
+
+    It first asks without a transaction: on SQLite a transaction takes the database's write lock
+    when it begins (BEGIN IMMEDIATE, ADR 3), and an idle pass that opened one per job every 0.25 s
+    held up alert ingestion."""
+    if not due.exists():
+        yield None
+        return
+    with transaction.atomic():
+        yield due.select_for_update(skip_locked=True, of=of).order_by(*order_by).first()
 
 
 def wake_address():

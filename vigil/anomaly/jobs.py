@@ -6,11 +6,10 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from vigil.alerts import internal
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from .actions import SOURCE
 from .evaluate import evaluate
@@ -28,12 +27,8 @@ _last_prune = [0.0]
 def evaluate_due_rule(now=None):
     """Evaluate one rule whose time has come. True if there was one."""
     now = now or timezone.now()
-    due = Rule.objects.filter(enabled=True, next_evaluation_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        rule = (due.select_for_update(skip_locked=True, of=("self",)).select_related("service", "series")
-                .order_by("next_evaluation_at").first())
+    due = Rule.objects.filter(enabled=True, next_evaluation_at__lte=now).select_related("service", "series")
+    with claim_one(due, ["next_evaluation_at"]) as rule:
         if rule is None:
             return False
         state, why = evaluate(rule, now)

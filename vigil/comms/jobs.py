@@ -14,7 +14,7 @@ from vigil.incidents.models import IncidentRole, RoleAssignment, TimelineEntry
 from vigil.paging import channels
 from vigil.paging.engine import ways_to_reach
 from vigil.paging.jobs import MAX_ATTEMPTS, backoff
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from .models import Message, UpdateReminder, minutes_text, one_line
 from .reminders import quiet_for
@@ -28,12 +28,8 @@ def remind_quiet_incident(now=None):
     timeline, remind its commander and communications lead, and set the next reminder one quiet
     period later (it repeats until someone posts an update)."""
     now = now or timezone.now()
-    due = UpdateReminder.objects.filter(due_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        reminder = (due.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("incident__service", "incident__team").order_by("due_at").first())
+    due = UpdateReminder.objects.filter(due_at__lte=now).select_related("incident__service", "incident__team")
+    with claim_one(due, ["due_at"]) as reminder:
         if reminder is None:
             return False
         incident = reminder.incident
@@ -78,12 +74,8 @@ def remind_quiet_incident(now=None):
 def deliver_due_message(now=None):
     """Send one message from the outbox; at least once, retried with backoff."""
     now = now or timezone.now()
-    due = Message.objects.filter(state=Message.State.PENDING, due_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        message = (due.select_for_update(skip_locked=True, of=("self",)).select_related("contact_method")
-                   .order_by("due_at").first())
+    due = Message.objects.filter(state=Message.State.PENDING, due_at__lte=now).select_related("contact_method")
+    with claim_one(due, ["due_at"]) as message:
         if message is None:
             return False
         message.state = Message.State.SENDING
@@ -132,11 +124,7 @@ def _record(message, ok, detail, now):
 def requeue_stuck_message(now=None):
     """A worker died while sending: its claim ran out, so the message is due again."""
     now = now or timezone.now()
-    due = Message.objects.filter(state=Message.State.SENDING, sending_deadline__lt=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        stuck = due.select_for_update(skip_locked=True).first()
+    with claim_one(Message.objects.filter(state=Message.State.SENDING, sending_deadline__lt=now)) as stuck:
         if stuck is None:
             return False
         stuck.state, stuck.due_at, stuck.sending_deadline = Message.State.PENDING, now, None

@@ -9,11 +9,10 @@ worker that dies in between leaves it due again. Telling twice is harmless (inge
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from vigil.alerts import internal
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from .actions import SOURCE
 from .models import Heartbeat
@@ -26,12 +25,8 @@ OUTPUT_IN_ALERT = 4000  # characters of the last ping's body copied into the ale
 def check_due_heartbeat(now=None):
     """Handle one heartbeat whose timer is due. True if there was one."""
     now = now or timezone.now()
-    due = Heartbeat.objects.filter(alert_after__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        heartbeat = (due.select_for_update(skip_locked=True, of=("self",)).select_related("service")
-                     .order_by("alert_after").first())
+    due = Heartbeat.objects.filter(alert_after__lte=now).select_related("service")
+    with claim_one(due, ["alert_after"]) as heartbeat:
         if heartbeat is None:
             return False
         deadline = heartbeat.deadline()

@@ -1,10 +1,7 @@
 """The worker's units of paging work. Each claims one row with a row lock (SKIP LOCKED, so any
 number of workers share the work), does it, and commits; none holds a lock across the network:
-a notification is claimed (state `sending`, with a deadline), sent, then recorded.
-
-Each first asks, without a transaction, whether anything is due: an idle worker then only reads.
-On SQLite a transaction takes the database's write lock when it begins (BEGIN IMMEDIATE, ADR 3),
-so an idle pass that opened three of them every 0.25 s made alert ingestion wait for it."""
+a notification is claimed (state `sending`, with a deadline), sent, then recorded. Rows are
+claimed with worker.claim_one."""
 
 import logging
 from datetime import timedelta
@@ -14,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vigil.incidents.models import Status, TimelineEntry
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from . import channels, engine
 from .models import DeliveryAttempt, Escalation, Notification
@@ -33,12 +30,8 @@ def backoff(attempts):
 def step_due_escalation(now=None):
     """Page the next level of one escalation whose time has come."""
     now = now or timezone.now()
-    due = Escalation.objects.filter(active=True, next_step_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        escalation = (due.select_for_update(skip_locked=True, of=("self",)).select_related("incident__service")
-                      .order_by("next_step_at").first())
+    due = Escalation.objects.filter(active=True, next_step_at__lte=now).select_related("incident__service")
+    with claim_one(due, ["next_step_at"]) as escalation:
         if escalation is None:
             return False
         engine.run_step(escalation, now)
@@ -49,12 +42,9 @@ def step_due_escalation(now=None):
 def deliver_due_notification(now=None):
     """Send one notification from the outbox; at least once, retried with backoff."""
     now = now or timezone.now()
-    due = Notification.objects.filter(state=Notification.State.PENDING, due_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        notification = (due.select_for_update(skip_locked=True, of=("self",))
-                        .select_related("incident__service", "user", "contact_method").order_by("due_at").first())
+    due = (Notification.objects.filter(state=Notification.State.PENDING, due_at__lte=now)
+           .select_related("incident__service", "user", "contact_method"))
+    with claim_one(due, ["due_at"]) as notification:
         if notification is None:
             return False
         if _answered_since(notification):
@@ -120,11 +110,7 @@ def _record(notification, ok, detail, now):
 def requeue_stuck_notification(now=None):
     """A worker died while sending: its claim ran out, so the notification is due again."""
     now = now or timezone.now()
-    due = Notification.objects.filter(state=Notification.State.SENDING, sending_deadline__lt=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        stuck = due.select_for_update(skip_locked=True).first()
+    with claim_one(Notification.objects.filter(state=Notification.State.SENDING, sending_deadline__lt=now)) as stuck:
         if stuck is None:
             return False
         stuck.state, stuck.due_at, stuck.sending_deadline = Notification.State.PENDING, now, None

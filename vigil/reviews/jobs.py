@@ -13,7 +13,7 @@ from django.utils import timezone
 from vigil.paging import channels
 from vigil.paging.engine import ways_to_reach
 from vigil.paging.jobs import MAX_ATTEMPTS, backoff
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from .models import Message, Reminder
 
@@ -35,13 +35,9 @@ def recipient(reminder):
 def send_due_reminder(now=None):
     """Claim one reminder whose time has come; put its messages in the outbox, or say why not."""
     now = now or timezone.now()
-    due = Reminder.objects.filter(done_at=None, due_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        reminder = (due.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("action_item__team__lead", "action_item__owner", "action_item__review")
-                    .order_by("due_at").first())
+    due = (Reminder.objects.filter(done_at=None, due_at__lte=now)
+           .select_related("action_item__team__lead", "action_item__owner", "action_item__review"))
+    with claim_one(due, ["due_at"]) as reminder:
         if reminder is None:
             return False
         item, user = reminder.action_item, recipient(reminder)

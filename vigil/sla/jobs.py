@@ -1,9 +1,8 @@
 """The worker's SLA unit: one clock whose escalation or breach is due."""
 
-from django.db import transaction
 from django.utils import timezone
 
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from . import clocks
 from .models import SlaClock
@@ -15,12 +14,8 @@ def fire_due_sla_clock(now=None):
     together, skipping any that another worker or a responder's action holds: an action locks
     the incident first and then the clocks, so waiting here for the incident could deadlock."""
     now = now or timezone.now()
-    due = SlaClock.objects.filter(next_due_at__lte=now)
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        clock = (due.select_for_update(skip_locked=True, of=("self", "incident"))
-                 .select_related("incident__service", "incident__team").order_by("next_due_at").first())
+    due = SlaClock.objects.filter(next_due_at__lte=now).select_related("incident__service", "incident__team")
+    with claim_one(due, ["next_due_at"], of=("self", "incident")) as clock:
         if clock is None:
             return False
         clocks.fire(clock, now)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from vigil.paging import channels
 from vigil.paging.jobs import backoff
-from vigil.worker import job
+from vigil.worker import claim_one, job
 
 from . import services
 from .documents import PageState, iso
@@ -35,13 +35,10 @@ def advance_due_maintenance(now=None):
 @job
 def deliver_subscriber_message(now=None):
     now = now or timezone.now()
-    due = SubscriberMessage.objects.filter(Q(state=SubscriberMessage.State.PENDING, due_at__lte=now)
-                                           | Q(state=SubscriberMessage.State.SENDING, sending_deadline__lt=now))  # a worker died mid-send
-    if not due.exists():
-        return False
-    with transaction.atomic():
-        message = (due.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("subscriber__page", "update__public_incident").order_by("due_at").first())
+    due = (SubscriberMessage.objects.filter(Q(state=SubscriberMessage.State.PENDING, due_at__lte=now)
+                                            | Q(state=SubscriberMessage.State.SENDING, sending_deadline__lt=now))  # a worker died mid-send
+           .select_related("subscriber__page", "update__public_incident"))
+    with claim_one(due, ["due_at"]) as message:
         if message is None:
             return False
         message.state = SubscriberMessage.State.SENDING
