@@ -648,6 +648,10 @@ def targets_lines(results, am_by):
     return out
 
 
+def chosen(cases, args):
+    return [c for c in cases if not args.case or c.name in args.case]
+
+
 # -- main -----------------------------------------------------------------------------------------------
 
 def parse_args(argv):
@@ -664,10 +668,12 @@ def parse_args(argv):
     p.add_argument("--quiet-wait", type=float, default=90,
                    help="seconds in all the run may wait for other processes to go quiet before a measurement")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dir and logs (the bench database is dropped)")
+    p.add_argument("--case", action="append", choices=[c.name for c in VIGIL_CASES],
+                   help="only this case (repeatable); Alertmanager runs the am-* ones given. Does not write the docs")
     args = p.parse_args(argv)
     args.warmup, args.duration = (1, 2) if args.quick else (2, 8)
     args.quiet_budget = 0 if args.quick else args.quiet_wait
-    args.write_doc = not args.no_write and (args.write or not args.quick)
+    args.write_doc = not args.no_write and not args.case and (args.write or not args.quick)
     return args
 
 
@@ -715,7 +721,7 @@ def main(argv=None):
             try:
                 target.start()
                 say(f"  ready on {HOST}:{target.port}: pids {target.pids()}")
-                for case in VIGIL_CASES:
+                for case in chosen(VIGIL_CASES, args):
                     for n in CONNECTIONS:
                         r = run_case(target, case, n, args)
                         r["target"], r["db"] = target.label, target.db_label
@@ -737,7 +743,7 @@ def main(argv=None):
             say(f"\n== Alertmanager {info['am_version']} on {HOST}:{am.port}")
             try:
                 am.start()
-                for case in AM_CASES:
+                for case in chosen(AM_CASES, args):
                     for n in CONNECTIONS:
                         r = run_case(am, case, n, args)
                         r["target"], r["db"] = am.label, am.db_label

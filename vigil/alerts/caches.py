@@ -75,6 +75,17 @@ def integration_for_key(raw_key, kind):
     return integration
 
 
+_LAST_RECEIVED = [f.attname for f in Integration._meta.concrete_fields].index("last_received_at")
+
+
+def received(integration, at):
+    """The integration's last_received_at was written: the cached copy says so too, or every request
+    from then to the next read of the row would write it again."""
+    found = _integrations.get((integration.key_hash, integration.kind))
+    if found is not None:
+        found[1][_LAST_RECEIVED] = at
+
+
 def suppression(service_id, now):
     """A function labels -> why an alert fired at `now` pages no one ("" when it pages)."""
     found = _suppressions.get(service_id)

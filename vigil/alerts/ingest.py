@@ -73,6 +73,7 @@ def ingest(integration, events, *, now=None):
             _acknowledge(integration, acks)
         if integration.last_received_at is None or now - integration.last_received_at > LAST_RECEIVED_PRECISION:
             Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
+            caches.received(integration, now)
     return result
 
 

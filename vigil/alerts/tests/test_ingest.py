@@ -3,13 +3,15 @@
 import copy
 import fcntl
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from vigil.accounts.models import AuditEntry
@@ -466,6 +468,22 @@ def test_changes_made_by_another_process_are_seen_once_the_cache_is_stale(person
     Integration.objects.filter(pk=integration.pk).update(enabled=True)
     assert post({"summary": "in the window", "severity": "warning", "dedup_key": "d"}).status_code == 200
     assert Alert.objects.get(dedup_key="d").suppressed_by.startswith("maintenance:")
+
+
+def test_last_received_is_written_once_per_ten_seconds_not_per_request(personas, hook):
+    post, integration = hook("generic", grouping="dedup_key")
+    with time_machine.travel("2026-11-26 23:00:00Z", tick=False):
+        post({"summary": "first", "severity": "warning", "dedup_key": "a"})
+    with time_machine.travel("2026-11-26 23:00:01Z", tick=False):  # the key's row is still cached
+        with CaptureQueriesContext(connection) as queries:
+            assert post({"summary": "second", "severity": "warning", "dedup_key": "b"}).status_code == 200
+    assert not [q for q in queries if "alerts_integration" in q["sql"]]
+    integration.refresh_from_db()
+    assert integration.last_received_at == datetime(2026, 11, 26, 23, 0, tzinfo=dt_timezone.utc)
+    with time_machine.travel("2026-11-26 23:00:11Z", tick=False):
+        post({"summary": "third", "severity": "warning", "dedup_key": "c"})
+    integration.refresh_from_db()
+    assert integration.last_received_at == datetime(2026, 11, 26, 23, 0, 11, tzinfo=dt_timezone.utc)
 
 
 def test_ingestion_skips_the_browser_middleware_but_keeps_its_checks(personas, hook):
