@@ -28,7 +28,7 @@ from django.utils import timezone
 from vigil.incidents import actions as incident_actions
 from vigil.incidents.models import OPEN_STATUSES, Incident, Status, TimelineEntry
 
-from . import caches
+from . import caches, ratelimit
 from .models import Alert, Integration
 
 SEVERITY_ORDER = ["sev1", "sev2", "sev3", "sev4"]
@@ -55,8 +55,10 @@ def grouping_key(integration, event):
     return f"alert:{event.dedup_key}"
 
 
-def ingest(integration, events, *, now=None):
-    """Record `events` (from one request) for the integration's service. One transaction."""
+def ingest(integration, events, *, now=None, rate_limit=False):
+    """Record `events` (from one request) for the integration's service. One transaction.
+    With `rate_limit` (a sender's request), the request counts against the key's limit, and
+    ratelimit.RateLimited is raised, nothing written, when the key is over it."""
     now = now or timezone.now()
     result = IngestResult(received=len(events))
     # One event per dedup key: the last word of the sender wins.
@@ -65,6 +67,8 @@ def ingest(integration, events, *, now=None):
     resolves = [e for e in latest.values() if e.status == "resolved" or e.action == "resolve"]
     acks = [e for e in latest.values() if e.action == "acknowledge"]
     with _one_writer(), transaction.atomic():
+        if rate_limit:
+            ratelimit.count_request(integration, now)
         if triggers:
             _fire(integration, triggers, now, result)
         if resolves:

@@ -73,6 +73,14 @@ class Integration(models.Model):
         return found.first()
 
 
+class RateLimitWindow(models.Model):
+    """How many requests an integration key has sent in the current minute (vigil/alerts/ratelimit.py)."""
+
+    integration = models.OneToOneField(Integration, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    minute = models.BigIntegerField(help_text="Minutes since 1970-01-01 UTC.")
+    requests = models.PositiveIntegerField()
+
+
 class Alert(models.Model):
     """One alert of one service, by dedup key. Repeats of a firing alert update it (`last_seen`);
     after it resolves, a new firing within the integration's window reopens it (`count` + 1), a later

@@ -3,9 +3,8 @@ credential. Each answers in its sender's conventions, and a rejected request cha
 
 import logging
 
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -15,6 +14,7 @@ from . import caches
 from .formats import InvalidPayload, alertmanager, decode, generic, grafana, pagerduty
 from .ingest import ingest
 from .models import ChangeEvent, Integration
+from .ratelimit import RateLimited, count_request
 
 log = logging.getLogger("vigil.alerts")
 
@@ -37,19 +37,16 @@ def _body(request):
     return body if len(body) <= MAX_BODY else None
 
 
-def _over_rate(integration):
-    """Fixed one-minute window per key, counted in the process's cache (so per web process)."""
-    if not integration.rate_limit_per_minute:
-        return False
-    key = f"ingest-rate:{integration.pk}:{int(timezone.now().timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
-    return cache.incr(key) > integration.rate_limit_per_minute
-
-
-def _retry_later(body, status):
+def _retry_later(body, status, seconds=RETRY_AFTER_SECONDS):
     response = JsonResponse(body, status=status)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Retry-After"] = str(seconds)
     return response
+
+
+def _pagerduty_throttled(limited):
+    return _retry_later({"status": "throttle event",
+                         "message": "Requests for this service are arriving too quickly. Please retry later."},
+                        429, limited.retry_after)
 
 
 @csrf_exempt
@@ -61,14 +58,14 @@ def hook(request, kind, key):
     body = _body(request)
     if body is None:
         return JsonResponse({"detail": f"body is over {MAX_BODY // 1024} kB"}, status=413)
-    if _over_rate(integration):
-        return _retry_later({"detail": "rate limit reached for this integration key"}, 429)
     try:
         events = PARSERS[kind](body)
     except InvalidPayload as e:
         return JsonResponse({"detail": e.detail()}, status=422)
     try:
-        result = ingest(integration, events)
+        result = ingest(integration, events, rate_limit=True)
+    except RateLimited as e:
+        return _retry_later({"detail": "rate limit reached for this integration key"}, 429, e.retry_after)
     except UNAVAILABLE:
         # Alertmanager and Grafana retry on 5xx: the batch is not lost, and nothing was half-written.
         log.exception("ingest failed for integration %s", integration.pk)
@@ -103,10 +100,6 @@ def _pagerduty_request(request):
     integration = caches.integration_for_key(key, Integration.Kind.PAGERDUTY)
     if integration is None:
         return None, None, _pagerduty_invalid(["Invalid routing key"])
-    if _over_rate(integration):
-        return None, None, _retry_later({
-            "status": "throttle event",
-            "message": "Requests for this service are arriving too quickly. Please retry later."}, 429)
     return integration, data, None
 
 
@@ -121,7 +114,9 @@ def pagerduty_enqueue(request):
     except InvalidPayload as e:
         return _pagerduty_invalid(e.pagerduty_errors)
     try:
-        ingest(integration, events)
+        ingest(integration, events, rate_limit=True)
+    except RateLimited as e:
+        return _pagerduty_throttled(e)
     except UNAVAILABLE:
         log.exception("ingest failed for integration %s", integration.pk)
         return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)
@@ -140,10 +135,14 @@ def pagerduty_change(request):
     except InvalidPayload as e:
         return _pagerduty_invalid(e.pagerduty_errors)
     try:
-        ChangeEvent.objects.create(
-            service=integration.service, integration=integration, summary=change.summary, source=change.source,
-            happened_at=change.timestamp or timezone.now(), details=change.custom_details, links=change.links,
-        )
+        with transaction.atomic():
+            count_request(integration, timezone.now())
+            ChangeEvent.objects.create(
+                service=integration.service, integration=integration, summary=change.summary, source=change.source,
+                happened_at=change.timestamp or timezone.now(), details=change.custom_details, links=change.links,
+            )
+    except RateLimited as e:
+        return _pagerduty_throttled(e)
     except UNAVAILABLE:
         log.exception("change event failed for integration %s", integration.pk)
         return _retry_later({"status": "error", "message": "Database unavailable, retry"}, 503)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from vigil.accounts.models import AuditEntry
 from vigil.alerts import ingest as ingest_module
 from vigil.alerts.actions import do_create_integration, do_update_integration
-from vigil.alerts.models import Alert, ChangeEvent, Integration, MaintenanceWindow, Silence
+from vigil.alerts.models import Alert, ChangeEvent, Integration, MaintenanceWindow, RateLimitWindow, Silence
 from vigil.incidents import actions as incident_actions
 from vigil.incidents.models import Incident, TimelineEntry
 
@@ -278,13 +278,39 @@ def test_an_oversized_body_is_413(personas, hook):
     assert Alert.objects.count() == 0
 
 
-def test_a_key_over_its_rate_limit_gets_429_with_retry_after(personas, hook):
-    from django.core.cache import cache
-    cache.clear()
-    post, _ = hook("generic", rate_limit_per_minute=2)
-    body = fixture("generic/generic-firing.json")
-    assert [post(body).status_code for _ in range(3)] == [200, 200, 429]
-    assert int(post(body)["Retry-After"]) > 0
+def test_a_key_over_its_rate_limit_gets_429_until_the_next_minute(personas, hook):
+    post, integration = hook("generic", rate_limit_per_minute=2, grouping="dedup_key")
+    with time_machine.travel("2026-11-26 23:00:15Z", tick=False):
+        assert [post({"summary": s, "severity": "info", "dedup_key": s}).status_code for s in "abc"] == [200, 200, 429]
+        refused = post({"summary": "d", "severity": "info", "dedup_key": "d"})
+    assert refused.status_code == 429 and refused["Retry-After"] == "45"  # seconds left in the minute
+    assert sorted(Alert.objects.values_list("dedup_key", flat=True)) == ["a", "b"]
+    # Counted in the database, so every web process draws on one budget; refused requests do not count.
+    assert RateLimitWindow.objects.get(integration=integration).requests == 2
+    with time_machine.travel("2026-11-26 23:01:00Z", tick=False):
+        assert post({"summary": "e", "severity": "info", "dedup_key": "e"}).status_code == 200
+
+
+def test_vigils_own_alerts_do_not_count_against_a_key_limit(personas):
+    from vigil.alerts import internal
+
+    internal.integration_for(personas.service, "Heartbeats")
+    Integration.objects.filter(name="Heartbeats").update(rate_limit_per_minute=1)
+    for key in "abc":
+        internal.fire(personas.service, "Heartbeats", dedup_key=key, summary=f"{key} is late")
+    assert Alert.objects.filter(status="firing").count() == 3
+    assert not RateLimitWindow.objects.exists()
+
+
+def test_pagerduty_throttles_like_pagerduty(personas, hook):
+    post, _ = hook("pagerduty", rate_limit_per_minute=1)
+    event = fixture("pagerduty/python-pagerduty-7.2-trigger.json")
+    assert post(event).status_code == 202
+    r = post({**event, "dedup_key": "another"})
+    assert r.status_code == 429 and int(r["Retry-After"]) > 0
+    assert r.json() == {"status": "throttle event",
+                        "message": "Requests for this service are arriving too quickly. Please retry later."}
+    assert Alert.objects.count() == 1
 
 
 def test_a_failure_midway_writes_nothing_and_answers_503(personas, hook, monkeypatch):
