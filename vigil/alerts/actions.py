@@ -8,7 +8,8 @@ from vigil.accounts import audit
 
 from .models import Integration, MaintenanceWindow, Silence
 
-INTEGRATION_FIELDS = ["kind", "name", "enabled", "grouping", "group_window_seconds", "rate_limit_per_minute"]
+INTEGRATION_FIELDS = ["kind", "name", "enabled", "grouping", "group_window_seconds", "rate_limit_per_minute",
+                      "max_body_kb"]
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from vigil.api import invalid
 from vigil.catalog.models import Service
 
 from . import actions
-from .models import Alert, Integration, MaintenanceWindow, Silence
+from .models import MAX_BODY_KB, Alert, Integration, MaintenanceWindow, Silence
 
 router = Router(tags=["alerts"])
 
@@ -32,6 +32,7 @@ class IntegrationOut(Schema):
     grouping: Integration.Grouping
     group_window_seconds: int
     rate_limit_per_minute: int
+    max_body_kb: int
     key_hint: str
     created_at: datetime
     last_received_at: Optional[datetime]
@@ -48,6 +49,7 @@ class IntegrationIn(In):
     grouping: Integration.Grouping = Integration.Grouping.ALERT_GROUP
     group_window_seconds: int = Field(3600, ge=0, le=7 * 24 * 3600)
     rate_limit_per_minute: int = Field(6000, ge=0)
+    max_body_kb: int = Field(512, ge=1, le=MAX_BODY_KB)
 
 
 class IntegrationPatch(In):
@@ -56,6 +58,7 @@ class IntegrationPatch(In):
     grouping: Integration.Grouping = None
     group_window_seconds: int = Field(None, ge=0, le=7 * 24 * 3600)
     rate_limit_per_minute: int = Field(None, ge=0)
+    max_body_kb: int = Field(None, ge=1, le=MAX_BODY_KB)
 
 
 class AlertOut(Schema):

@@ -8,7 +8,7 @@ import re
 from django import forms
 from django.utils import timezone
 
-from .models import Alert, Integration, Silence
+from .models import MAX_BODY_KB, Alert, Integration, Silence
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60  # the API's bound, 7 days
 
@@ -29,18 +29,32 @@ class IntegrationSettingsForm(forms.Form):
         min_value=0, max_value=MAX_WINDOW_MINUTES, label="Window (minutes)",
         help_text="An alert joins an open incident of its group opened this recently, and an alert resolved "
                   "this recently reopens when it fires again.")
+    rate_limit_per_minute = forms.IntegerField(
+        min_value=0, initial=Integration._meta.get_field("rate_limit_per_minute").default,
+        label="Rate limit (requests a minute)", help_text=Integration._meta.get_field("rate_limit_per_minute").help_text)
+    max_body_kb = forms.IntegerField(
+        min_value=1, max_value=MAX_BODY_KB, initial=Integration._meta.get_field("max_body_kb").default,
+        label="Body limit (kB)", help_text=Integration._meta.get_field("max_body_kb").help_text)
 
     @classmethod
     def for_integration(cls, integration, data=None):
         return cls(data, initial={"name": integration.name, "grouping": integration.grouping,
-                                  "window_minutes": integration.group_window_seconds // 60})
+                                  "window_minutes": integration.group_window_seconds // 60,
+                                  "rate_limit_per_minute": integration.rate_limit_per_minute,
+                                  "max_body_kb": integration.max_body_kb})
+
+    def settings(self):
+        """Every field, named as the model names them."""
+        data = self.cleaned_data
+        return {"name": data["name"].strip(), "grouping": data["grouping"],
+                "group_window_seconds": data["window_minutes"] * 60,
+                "rate_limit_per_minute": data["rate_limit_per_minute"], "max_body_kb": data["max_body_kb"]}
 
     def changes(self):
         """The changed fields, named as the model names them."""
-        data = self.cleaned_data
-        names = {"name": "name", "grouping": "grouping", "window_minutes": "group_window_seconds"}
-        values = {"name": data["name"], "grouping": data["grouping"], "group_window_seconds": data["window_minutes"] * 60}
-        return {names[f]: values[names[f]] for f in self.changed_data}
+        renamed = {"window_minutes": "group_window_seconds"}
+        settings = self.settings()
+        return {renamed.get(f, f): settings[renamed.get(f, f)] for f in self.changed_data}
 
 
 class IntegrationForm(IntegrationSettingsForm):
@@ -51,12 +65,10 @@ class IntegrationForm(IntegrationSettingsForm):
     window_minutes = forms.IntegerField(
         min_value=0, max_value=MAX_WINDOW_MINUTES, initial=60, label="Window (minutes)",
         help_text=IntegrationSettingsForm.base_fields["window_minutes"].help_text)
-    field_order = ["kind", "name", "grouping", "window_minutes"]
+    field_order = ["kind", "name", "grouping", "window_minutes", "rate_limit_per_minute", "max_body_kb"]
 
     def settings(self):
-        data = self.cleaned_data
-        return {"kind": data["kind"], "name": data["name"].strip(), "grouping": data["grouping"],
-                "group_window_seconds": data["window_minutes"] * 60}
+        return {"kind": self.cleaned_data["kind"], **super().settings()}
 
 
 # name, operator, value. The name is anything but blanks and operator characters, so Grafana's and

@@ -3,10 +3,16 @@ import re
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+
+# What a key's body limit may be raised to: under Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), and
+# four times PagerDuty's own limit (512 kB, our default).
+MAX_BODY_KB = 2048
 
 
 def hash_key(raw):
@@ -41,6 +47,9 @@ class Integration(models.Model):
                                 "resolved this recently reopens when it fires again.")
     rate_limit_per_minute = models.PositiveIntegerField(
         default=6000, help_text="Requests a minute this key may send before it gets 429 (0: no limit).")
+    max_body_kb = models.PositiveIntegerField(
+        default=512, validators=[MinValueValidator(1), MaxValueValidator(MAX_BODY_KB)],
+        help_text=f"The largest request body this key may send, in kB (413 above it; at most {MAX_BODY_KB}).")
     created_at = models.DateTimeField(default=timezone.now)
     last_received_at = models.DateTimeField(null=True, blank=True)
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from . import caches
 from .formats import InvalidPayload, alertmanager, decode, generic, grafana, pagerduty
 from .ingest import ingest
-from .models import ChangeEvent, Integration
+from .models import MAX_BODY_KB, ChangeEvent, Integration
 from .ratelimit import RateLimited, count_request
 
 log = logging.getLogger("vigil.alerts")
@@ -21,20 +21,20 @@ log = logging.getLogger("vigil.alerts")
 # Only a database that cannot be reached is "retry later" (503, which every sender retries); any
 # other database error is a bug, and answering 503 to it would make senders retry forever.
 UNAVAILABLE = (OperationalError, InterfaceError)
-MAX_BODY = 512 * 1024  # PagerDuty's limit; Alertmanager and Grafana batches fit well within it
 PARSERS = {"alertmanager": alertmanager.parse, "grafana": grafana.parse, "generic": generic.parse}
 RETRY_AFTER_SECONDS = 5
 
 
-def _body(request):
-    """The raw body, or None when it is over the limit."""
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+def _body(request, limit_kb):
+    """The raw body, or None when it is over `limit_kb`."""
+    limit = limit_kb * 1024
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         return None
     try:
         body = request.body
     except RequestDataTooBig:
         return None
-    return body if len(body) <= MAX_BODY else None
+    return body if len(body) <= limit else None
 
 
 def _retry_later(body, status, seconds=RETRY_AFTER_SECONDS):
@@ -55,9 +55,9 @@ def hook(request, kind, key):
     integration = caches.integration_for_key(key, kind)
     if integration is None:
         return JsonResponse({"detail": f"no enabled {kind} integration has this key"}, status=404)
-    body = _body(request)
+    body = _body(request, integration.max_body_kb)
     if body is None:
-        return JsonResponse({"detail": f"body is over {MAX_BODY // 1024} kB"}, status=413)
+        return JsonResponse({"detail": f"body is over {integration.max_body_kb} kB, this key's limit"}, status=413)
     try:
         events = PARSERS[kind](body)
     except InvalidPayload as e:
@@ -76,6 +76,10 @@ def hook(request, kind, key):
     })
 
 
+def _pagerduty_too_large():
+    return JsonResponse({"status": "invalid request", "message": "Request too large"}, status=413)
+
+
 def _pagerduty_invalid(errors):
     return JsonResponse({"status": "invalid event", "message": "Event object is invalid", "errors": errors}, status=400)
 
@@ -85,9 +89,10 @@ def _pagerduty_request(request):
 
     The integration is None when the body has no routing_key: the parser then says so in
     PagerDuty's words, with whatever else is wrong."""
-    body = _body(request)
+    # The key is in the body: read up to the most any key may send, then hold it to its own limit.
+    body = _body(request, MAX_BODY_KB)
     if body is None:
-        return None, None, JsonResponse({"status": "invalid request", "message": "Request too large"}, status=413)
+        return None, None, _pagerduty_too_large()
     try:
         data = decode(body)
     except InvalidPayload as e:
@@ -100,6 +105,8 @@ def _pagerduty_request(request):
     integration = caches.integration_for_key(key, Integration.Kind.PAGERDUTY)
     if integration is None:
         return None, None, _pagerduty_invalid(["Invalid routing key"])
+    if len(body) > integration.max_body_kb * 1024:
+        return None, None, _pagerduty_too_large()
     return integration, data, None
 
 

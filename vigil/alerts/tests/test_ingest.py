@@ -278,6 +278,22 @@ def test_an_oversized_body_is_413(personas, hook):
     assert Alert.objects.count() == 0
 
 
+def test_each_key_has_a_body_limit_of_its_own(personas, hook):
+    small, _ = hook("generic", max_body_kb=1)
+    r = small({"summary": "x", "severity": "info", "details": {"blob": "x" * 2000}})
+    assert r.status_code == 413 and r.json() == {"detail": "body is over 1 kB, this key's limit"}
+    big, _ = hook("generic", max_body_kb=2048)
+    assert big({"summary": "x", "severity": "info", "details": {"blob": "x" * 1_000_000}}).status_code == 200
+    assert Alert.objects.count() == 1
+
+    pd, _ = hook("pagerduty", max_body_kb=1)
+    event = fixture("pagerduty/python-pagerduty-7.2-trigger.json")
+    r = pd({**event, "payload": {**event["payload"], "custom_details": {"blob": "x" * 2000}}})
+    assert r.status_code == 413 and r.json() == {"status": "invalid request", "message": "Request too large"}
+    assert pd(event).status_code == 202
+    assert Alert.objects.count() == 2
+
+
 def test_a_key_over_its_rate_limit_gets_429_until_the_next_minute(personas, hook):
     post, integration = hook("generic", rate_limit_per_minute=2, grouping="dedup_key")
     with time_machine.travel("2026-11-26 23:00:15Z", tick=False):
@@ -342,6 +358,12 @@ def test_the_api_manages_integrations_and_shows_the_key_once(personas, api):
     assert api(personas.outsider).get(f"/api/v1/services/{personas.service.pk}/integrations").status_code == 404
     r = client.post(f"/api/v1/services/{personas.service.pk}/integrations", {"kind": "nagios"})
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "kind"
+    assert body["rate_limit_per_minute"] == 6000 and body["max_body_kb"] == 512
+    r = client.patch(f"/api/v1/integrations/{body['id']}", {"max_body_kb": 1024, "rate_limit_per_minute": 60})
+    assert (r.json()["max_body_kb"], r.json()["rate_limit_per_minute"]) == (1024, 60)
+    r = client.patch(f"/api/v1/integrations/{body['id']}", {"max_body_kb": 4096})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "max_body_kb"
+    assert Integration.objects.get(pk=body["id"]).max_body_kb == 1024
 
 
 def test_the_api_lists_alerts_by_incident_and_status(personas, api, hook):

@@ -34,7 +34,8 @@ def shown_key(html):
 
 
 def add(client, kind, **fields):
-    data = {"kind": kind, "name": "", "grouping": "alert_group", "window_minutes": "60", **fields}
+    data = {"kind": kind, "name": "", "grouping": "alert_group", "window_minutes": "60", "rate_limit_per_minute": "6000",
+            "max_body_kb": "512", **fields}
     return client.post("/services/acme-shop/integrations/new/", data)
 
 
@@ -97,11 +98,13 @@ def test_the_generic_setup_gives_a_curl_example(personas, client):
     assert '"status": "resolved"' in text
 
 
-def test_it_keeps_the_chosen_name_grouping_and_window(personas, client):
+def test_it_keeps_the_chosen_name_grouping_window_and_limits(personas, client):
     client.force_login(personas.admin)
-    add(client, "generic", name="Uptime checks", grouping="service", window_minutes="15")
+    add(client, "generic", name="Uptime checks", grouping="service", window_minutes="15", rate_limit_per_minute="0",
+        max_body_kb="64")
     integration = Integration.objects.get()
-    assert (integration.name, integration.grouping, integration.group_window_seconds) == ("Uptime checks", "service", 900)
+    assert (integration.name, integration.grouping, integration.group_window_seconds, integration.rate_limit_per_minute,
+            integration.max_body_kb) == ("Uptime checks", "service", 900, 0, 64)
 
 
 def test_it_refuses_a_window_over_a_week(personas, client):
@@ -195,13 +198,22 @@ def test_another_team_gets_404(personas, client, integration):
     assert Integration.objects.get().key_hash == hash_key(integration.raw_key)
 
 
-def test_an_admin_changes_name_grouping_and_window(personas, client, integration):
+def test_an_admin_changes_name_grouping_window_and_limits(personas, client, integration):
     client.force_login(personas.admin)
+    page = client.get(integration.get_absolute_url()).content.decode()
+    assert 'name="rate_limit_per_minute" value="6000"' in page and 'name="max_body_kb" value="512"' in page
     r = client.post(integration.get_absolute_url(), {"name": "Prometheus eu", "grouping": "dedup_key",
-                                                     "window_minutes": "5"})
+                                                     "window_minutes": "5", "rate_limit_per_minute": "120",
+                                                     "max_body_kb": "1024"})
     assert r.status_code == 302
     integration.refresh_from_db()
-    assert (integration.name, integration.grouping, integration.group_window_seconds) == ("Prometheus eu", "dedup_key", 300)
+    assert (integration.name, integration.grouping, integration.group_window_seconds, integration.rate_limit_per_minute,
+            integration.max_body_kb) == ("Prometheus eu", "dedup_key", 300, 120, 1024)
+    r = client.post(integration.get_absolute_url(), {"name": "Prometheus eu", "grouping": "dedup_key",
+                                                     "window_minutes": "5", "rate_limit_per_minute": "120",
+                                                     "max_body_kb": "4096"})
+    assert r.status_code == 200 and "max_body_kb" in r.context["form"].errors
+    assert Integration.objects.get().max_body_kb == 1024
 
 
 def test_a_disabled_integration_refuses_alerts_until_enabled_again(personas, client, integration):
