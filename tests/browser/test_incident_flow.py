@@ -10,26 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from vigil.testing import VigilServer
+from .conftest import PHONE, browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "night@vigil.test", "night-owl-on-call"
 EVIL = "<script>alert(1)</script>"
 
 
 @pytest.fixture
 def server(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = VigilServer(tmp_path)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Nora Night", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Nora Night", PASSWORD) as s:
+        yield s
 
 
 @pytest.fixture
@@ -43,27 +35,8 @@ def team_and_service(server):
 
 @pytest.fixture
 def phone(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.dialogs, page.errors = [], []
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-        # A CSP violation (an inline script or style slipping in) is reported as a console error.
-        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
+    with browser_page(device_scale_factor=2, **PHONE) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def test_a_responder_opens_acknowledges_and_resolves_an_incident(server, team_and_service, phone, tmp_path):

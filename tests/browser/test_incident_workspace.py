@@ -2,7 +2,6 @@
 a real `vigil serve` whose mail goes to a real SMTP server (aiosmtpd) in this process: assign a
 commander, log a rollback, post a stakeholder update, log 30 minutes of corrective time, resolve. Run with `pytest -m browser`."""
 
-import os
 import re
 import socket
 import time
@@ -12,11 +11,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from vigil.testing import VigilServer
+from .conftest import PHONE, browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "cmdr@vigil.test", "commander-on-call"
 EVIL = "<script>alert(1)</script>"
 
@@ -54,15 +52,8 @@ def smtp():
 
 @pytest.fixture
 def server(tmp_path, smtp):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = VigilServer(tmp_path, VIGIL_SMTP_URL=smtp.url)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Cora Commander", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Cora Commander", PASSWORD, VIGIL_SMTP_URL=smtp.url) as s:
+        yield s
 
 
 @pytest.fixture
@@ -81,23 +72,8 @@ def incident(server):
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.errors = []
-        # A CSP violation (an inline script or style slipping in) is reported as a console error.
-        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
+    with browser_page(**PHONE) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def test_a_commander_runs_an_incident_from_its_page(server, smtp, incident, page):

@@ -2,50 +2,30 @@
 inline JS under the strict CSP), then the ranked error groups show. Run with `pytest -m browser`."""
 
 import gzip
-import os
 
 import pytest
 
-from vigil.testing import VigilServer
+from .conftest import PHONE, browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "logs@vigil.test", "grep-the-night-away"
 
 
 @pytest.fixture
 def server(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = VigilServer(tmp_path)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Lou Logs", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    status, team = s.request("POST", "/api/v1/teams", s.api_token, {"name": "Shop Ops"})
-    assert status == 201, team
-    status, service = s.request("POST", "/api/v1/services", s.api_token, {"name": "Acme Shop", "team_id": team["id"]})
-    assert status == 201, service
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Lou Logs", PASSWORD) as s:
+        status, team = s.request("POST", "/api/v1/teams", s.api_token, {"name": "Shop Ops"})
+        assert status == 201, team
+        status, service = s.request("POST", "/api/v1/services", s.api_token, {"name": "Acme Shop", "team_id": team["id"]})
+        assert status == 201, service
+        yield s
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
-        pg = context.new_page()
-        pg.set_default_timeout(30000)
-        pg.errors = []
-        pg.on("console", lambda msg: msg.type == "error" and pg.errors.append(msg.text))
-        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
-        yield pg
-        context.close()
-        browser.close()
+def page(server):
+    with browser_page(timeout_ms=30000, **PHONE) as page:
+        yield page
 
 
 def test_a_log_file_is_uploaded_with_progress_and_its_groups_ranked(server, page, tmp_path):

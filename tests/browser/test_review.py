@@ -11,11 +11,10 @@ import subprocess
 
 import pytest
 
-from vigil.testing import VigilServer
+from .conftest import browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "lead@vigil.test", "lead-reviews-everything"
 EVIL = "<img src=x onerror=alert(1)>"
 WHYS = [("", "Why did checkout return 502?", "The payment pods were OOM-killed."),
@@ -27,17 +26,10 @@ SECTIONS = ["Summary", "Impact", "Detection", "Root cause analysis", "Resolution
 
 @pytest.fixture
 def server(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
     if not shutil.which("pdftoppm"):
         pytest.skip("needs pdftoppm: apt-get install poppler-utils")
-    s = VigilServer(tmp_path)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Lee Lead", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Lee Lead", PASSWORD) as s:
+        yield s
 
 
 @pytest.fixture
@@ -62,22 +54,8 @@ def resolved_incident(server):
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.dialogs, page.errors = [], []
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    with browser_page(viewport={"width": 390, "height": 844}, accept_downloads=True) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def png_size(path):

@@ -10,26 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from vigil.testing import VigilServer
+from .conftest import browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "status@vigil.test", "status-page-keeper"
 UPDATE = "Card payments fail at checkout; we are on it. <b>not bold</b>"
 
 
 @pytest.fixture
 def server(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = VigilServer(tmp_path)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Stella Status", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Stella Status", PASSWORD) as s:
+        yield s
 
 
 @pytest.fixture
@@ -45,24 +37,11 @@ def mapped(server):
 
 
 @pytest.fixture(params=[(1280, 900, False), (375, 812, True)], ids=["desktop", "phone"])
-def browser_page(request, server):
-    from playwright.sync_api import sync_playwright
-
+def page(request, server):
     width, height, mobile = request.param
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=mobile, has_touch=mobile)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.width, page.errors = width, []
-        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
+    with browser_page(viewport={"width": width, "height": height}, is_mobile=mobile, has_touch=mobile) as page:
+        page.width = width
         yield page
-        context.close()
-        browser.close()
 
 
 def component_status(page, name):
@@ -78,8 +57,7 @@ def open_once_changed(page, url, changed, seconds=10):
         page.goto(url)
 
 
-def test_the_status_page_follows_an_incident(server, mapped, browser_page, tmp_path):
-    page = browser_page
+def test_the_status_page_follows_an_incident(server, mapped, page, tmp_path):
     status_url = server.base + "/status/acme/"
     page.goto(status_url)
     assert page.locator("#indicator").text_content() == "All Systems Operational"

@@ -2,30 +2,21 @@
 the SLA clocks are shown and refreshed, and a responder logs 30 minutes of corrective time.
 Run with `pytest -m browser`."""
 
-import os
 import re
 
 import pytest
 
-from vigil.testing import VigilServer
+from .conftest import PHONE, browser_page, vigil_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "clock@vigil.test", "tick-tock-on-call"
 
 
 @pytest.fixture
 def server(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("needs Debian's Chromium: apt-get install chromium")
-    s = VigilServer(tmp_path)
-    s.cli("migrate", "--verbosity", "0")
-    s.cli("createuser", EMAIL, "--name", "Cleo Clock", "--password", PASSWORD, "--admin")
-    s.api_token = s.token(EMAIL)
-    s.start()
-    yield s
-    s.stop()
+    with vigil_server(tmp_path, EMAIL, "Cleo Clock", PASSWORD) as s:
+        yield s
 
 
 @pytest.fixture
@@ -44,21 +35,8 @@ def incident(server):
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.errors = []
-        # A CSP violation (an inline script or style slipping in) is reported as a console error.
-        page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.url}"))
+    with browser_page(**PHONE) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def test_a_responder_sees_the_sla_clocks_and_logs_30_minutes(server, incident, page):

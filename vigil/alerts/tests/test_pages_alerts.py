@@ -1,7 +1,6 @@
 """Alerts in the web UI: a service's alert list (filters, pages, htmx refresh), the incident's
 alerts on its page, the silenced/maintenance state, and everything a sender wrote kept as text."""
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
