@@ -12,7 +12,7 @@ from .models import Rule
 SOURCE = "Anomaly rules"  # the name of the integration their alerts come through (alerts.internal)
 
 FIELDS = ["name", "series", "kind", "direction", "threshold", "deviations", "window_minutes", "baseline_weeks",
-          "severity", "enabled"]
+          "time_zone", "severity", "enabled"]
 
 
 def _stop_alerting(rule):

@@ -1,6 +1,7 @@
 import json
 from datetime import datetime
 from typing import Any, Optional
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db.models import Q
@@ -66,6 +67,7 @@ class RuleIn(In):
     deviations: float = Field(3.0, gt=0, le=100)
     window_minutes: int = Field(10, ge=0, le=24 * 60)
     baseline_weeks: int = Field(4, ge=1, le=8)
+    time_zone: str = "UTC"
     severity: str = Field("sev3", pattern=r"^sev[1-4]$")
     enabled: bool = True
 
@@ -77,6 +79,7 @@ class RulePatch(In):
     deviations: float = Field(None, gt=0, le=100)
     window_minutes: int = Field(None, ge=0, le=24 * 60)
     baseline_weeks: int = Field(None, ge=1, le=8)
+    time_zone: str = None
     severity: str = Field(None, pattern=r"^sev[1-4]$")
     enabled: bool = None
 
@@ -92,6 +95,7 @@ class RuleOut(Schema):
     deviations: float
     window_minutes: int
     baseline_weeks: int
+    time_zone: str
     severity: str
     enabled: bool
     state: Rule.State
@@ -192,9 +196,11 @@ def _rule(request, rule_id, role=Role.VIEWER):
     return rule
 
 
-def check_rule(kind, threshold):
+def check_rule(kind=None, threshold=None, time_zone=None):
     if kind == Rule.Kind.THRESHOLD and threshold is None:
         invalid("threshold", "a threshold rule needs a threshold")
+    if time_zone is not None and time_zone not in available_timezones():
+        invalid("time_zone", f"unknown time zone {time_zone!r}")
 
 
 @router.get("/metric-rules", response=list[RuleOut])
@@ -214,7 +220,7 @@ def create_rule(request, payload: RuleIn):
                                    pk=payload.series_id).first()
     if series is None:
         invalid("series_id", "no such series in the service's team")
-    check_rule(payload.kind, payload.threshold)
+    check_rule(payload.kind, payload.threshold, payload.time_zone)
     fields = payload.dict(exclude={"service_id", "series_id"})
     return Status(201, actions.do_create_rule(service, actor=request.user, series=series, **fields))
 
@@ -231,6 +237,7 @@ def update_rule(request, rule_id: int, payload: RulePatch):
     for name, value in changes.items():
         if value is None:
             invalid(name, "may not be null")
+    check_rule(time_zone=changes.get("time_zone"))
     return actions.do_update_rule(rule, actor=request.user, **changes) if changes else rule
 
 

@@ -1,6 +1,6 @@
 """A server-side SVG chart of a series with its baseline band (and a rule's threshold)."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from .evaluate import Baselines, hour_slot
 
@@ -17,13 +17,13 @@ def chart(series, now, hours=24, rule=None):
     band = []
     if rule is not None and rule.kind == rule.Kind.DEVIATION:
         baselines = Baselines(rule)
-        slot = hour_slot(start)
+        slot = hour_slot(start, baselines.zone).astimezone(UTC)  # an hour of the rule's clock, as UTC
         while slot <= now:
             base = baselines(slot)
+            end = slot + timedelta(hours=1)
             if base is not None:
-                band.append((max(slot, start), min(slot + timedelta(hours=1), now), *base.band(rule.deviations),
-                             base.median))
-            slot += timedelta(hours=1)
+                band.append((max(slot, start), min(end, now), *base.band(rule.deviations), base.median))
+            slot = end
     values = [v for _, v in samples] + [b[2] for b in band] + [b[3] for b in band]
     if rule is not None and rule.kind == rule.Kind.THRESHOLD and rule.threshold is not None:
         values.append(rule.threshold)

@@ -1,6 +1,7 @@
 """What a rule says about its series now.
 
-The baseline of a moment is learned from the same hour of the week (UTC) in the past weeks: the
+The baseline of a moment is learned from the same hour of the week in the past weeks, on the
+rule's clock (its time zone: 9 a.m. in Paris stays 9 a.m. when daylight saving time starts): the
 median of those samples, and as the deviation the median absolute deviation scaled by 1.4826 (so
 it estimates the standard deviation of normal data, but one outlier or one incident in the
 history does not move it, as it would a mean and standard deviation). A daily or weekly rhythm
@@ -12,7 +13,7 @@ N deviations from the baseline, on the rule's side) and the streak has lasted th
 
 import statistics
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db.models import Q
 
@@ -34,16 +35,19 @@ class Baseline:
         return self.median - deviations * self.scale, self.median + deviations * self.scale
 
 
-def hour_slot(at):
-    return at.replace(minute=0, second=0, microsecond=0)
+def hour_slot(at, zone=UTC):
+    """The start of the hour of `at` on the clock of `zone`."""
+    return at.astimezone(zone).replace(minute=0, second=0, microsecond=0)
 
 
-def baseline(series_id, at, weeks):
-    """The baseline for the hour of the week of `at`, or None while there is too little history."""
-    start = hour_slot(at)
+def baseline(series_id, slot, weeks):
+    """The baseline for the hour that starts at `slot` (an hour_slot), learned from the same hour of
+    the week on the same clock in the past weeks; None while there is too little history."""
     ranges = Q()
     for k in range(1, weeks + 1):
-        begin = start - timedelta(weeks=k)
+        # An aware datetime minus days keeps its wall time: this is the same local hour k weeks ago,
+        # whatever daylight saving time did in between.
+        begin = (slot - timedelta(weeks=k)).astimezone(UTC)
         ranges |= Q(at__gte=begin, at__lt=begin + timedelta(hours=1))
     values = list(Sample.objects.filter(ranges, series_id=series_id).values_list("value", flat=True))
     if len(values) < MIN_BASELINE_SAMPLES:
@@ -58,10 +62,10 @@ class Baselines:
     """Baselines by hour slot, each computed once."""
 
     def __init__(self, rule):
-        self.rule, self.cache = rule, {}
+        self.rule, self.zone, self.cache = rule, rule.zone, {}
 
     def __call__(self, at):
-        slot = hour_slot(at)
+        slot = hour_slot(at, self.zone)
         if slot not in self.cache:
             self.cache[slot] = baseline(self.rule.series_id, slot, self.rule.baseline_weeks)
         return self.cache[slot]

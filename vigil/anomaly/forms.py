@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 from django import forms
 
 from .models import Rule
@@ -17,6 +19,8 @@ class RuleForm(forms.Form):
                                         help_text="How long the value must stay away before it fires.")
     baseline_weeks = forms.IntegerField(min_value=1, max_value=8, initial=4,
                                         help_text="How many past weeks the baseline learns from.")
+    time_zone = forms.CharField(max_length=64, initial="UTC", required=False,
+                                help_text=Rule._meta.get_field("time_zone").help_text + " Blank: UTC.")
     severity = forms.ChoiceField(choices=SEVERITIES, initial="sev3")
     enabled = forms.BooleanField(required=False, initial=True)
 
@@ -27,12 +31,18 @@ class RuleForm(forms.Form):
     @classmethod
     def for_rule(cls, rule, data=None, *, services):
         initial = {f: getattr(rule, f) for f in ["name", "kind", "direction", "deviations", "threshold",
-                                                  "window_minutes", "baseline_weeks", "severity", "enabled"]}
+                                                  "window_minutes", "baseline_weeks", "time_zone", "severity", "enabled"]}
         form = cls(data, services=services, initial={**initial, "service": rule.service_id})
         # What a rule watches, and for whom, is fixed once made.
         for name in ("service", "kind"):
             form.fields[name].disabled = True
         return form
+
+    def clean_time_zone(self):
+        value = self.cleaned_data["time_zone"].strip() or "UTC"
+        if value not in available_timezones():
+            raise forms.ValidationError(f"Unknown time zone {value!r}.")
+        return value
 
     def clean(self):
         data = super().clean()
@@ -43,4 +53,4 @@ class RuleForm(forms.Form):
     def rule_fields(self):
         data = self.cleaned_data
         return {f: data[f] for f in ["name", "direction", "deviations", "threshold", "window_minutes", "baseline_weeks",
-                                     "severity", "enabled"]}
+                                     "time_zone", "severity", "enabled"]}

@@ -3,16 +3,19 @@
 A series is a metric name with its labels (as in Prometheus), owned by a team and usually by one
 of its services; its samples are (time, value) rows. A rule watches one series for a service:
 either a plain threshold, or "the value stays N deviations away from its baseline for M
-minutes", the baseline being learned per hour of the week (see baseline.py). Rules are timers
+minutes", the baseline being learned per hour of the week on the rule's clock (see evaluate.py). Rules are timers
 (`next_evaluation_at`) that the worker claims like every other timer (jobs.py).
 """
 
 import hashlib
 import json
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from vigil.accounts.models import validate_time_zone
 
 
 def labels_key(labels):
@@ -86,6 +89,10 @@ class Rule(models.Model):
     deviations = models.FloatField(default=3.0, help_text="How many deviations (scaled MAD) away counts as unusual.")
     window_minutes = models.PositiveIntegerField(default=10, help_text="How long the value must stay away before it fires.")
     baseline_weeks = models.PositiveSmallIntegerField(default=4, help_text="How many past weeks the baseline learns from.")
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="The clock of the hours of the week, e.g. Europe/Paris: traffic set by people keeps their "
+                  "local hours when daylight saving time starts or ends.")
     severity = models.CharField(max_length=4, default="sev3")
     enabled = models.BooleanField(default=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.LEARNING)
@@ -109,6 +116,10 @@ class Rule(models.Model):
     @property
     def dedup_key(self):
         return f"metric-rule:{self.pk}"
+
+    @property
+    def zone(self):
+        return ZoneInfo(self.time_zone)
 
     def describe(self):
         window = f"for {self.window_minutes} min" if self.window_minutes else "at once"

@@ -61,6 +61,11 @@ def test_rules_are_made_and_changed_through_the_api(personas, api):
                                                 "name": "No threshold", "kind": "threshold"}).status_code == 422
     path = f"/api/v1/metric-rules/{made.json()['id']}"
     assert client.patch(path, {"threshold": 800, "enabled": False}).json()["threshold"] == 800
+    assert made.json()["time_zone"] == "UTC"
+    assert client.patch(path, {"time_zone": "Europe/Paris"}).json()["time_zone"] == "Europe/Paris"
+    r = client.patch(path, {"time_zone": "Mars/Olympus"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "time_zone"
+    assert Rule.objects.get().time_zone == "Europe/Paris"
     assert api(personas.outsider).get(path).status_code == 404
     assert api(personas.outsider).post("/api/v1/metric-rules", {
         "service_id": personas.service.pk, "series_id": series.pk, "name": "x"}).status_code == 422

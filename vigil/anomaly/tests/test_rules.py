@@ -4,6 +4,7 @@ alone does not, thresholds fire and resolve, and every firing says why."""
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -89,6 +90,22 @@ def test_a_dip_below_fires_only_a_below_or_both_rule(personas):
     series = history(personas, value=dipped)
     assert evaluate(rule_on(personas, series, direction=Rule.Direction.ABOVE), NOW)[0] == Rule.State.OK
     assert evaluate(rule_on(personas, series, direction=Rule.Direction.BELOW), NOW)[0] == Rule.State.FIRING
+
+
+def test_the_baseline_keeps_local_hours_across_daylight_saving_time(personas):
+    """Busy from 9 to 10 in Amsterdam. Summer time ended on Sunday 2026-10-25: 9:00 there was 07:00 UTC
+    before and is 08:00 UTC after. On the Monday a week later, at 9:30 there, a rule on Amsterdam's
+    clock compares with past 9 o'clocks; one on UTC's with past 08:00 UTCs, mostly 10:00 there."""
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    at = datetime(2026, 11, 2, 9, 30, tzinfo=amsterdam)
+    series = history(personas, weeks=5, until=at.astimezone(UTC),
+                     value=lambda t, rng: (100 if t.astimezone(amsterdam).hour == 9 else 10) + rng.gauss(0, 1))
+    local = rule_on(personas, series, time_zone="Europe/Amsterdam")
+    utc = rule_on(personas, series, time_zone="UTC")
+    state, why = evaluate(local, at)
+    assert state == Rule.State.OK and round(why["baseline"]) == 100, why
+    state, why = evaluate(utc, at)
+    assert round(why["baseline"]) == 10, why  # three weeks of 10:00 there against one of 9:00
 
 
 def test_without_history_it_is_learning_and_does_not_fire(personas):
