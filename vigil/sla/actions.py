@@ -5,7 +5,8 @@ from vigil.accounts import audit
 
 from .models import SlaPolicy
 
-FIELDS = ["business_hours_only", "time_zone", "weekdays", "day_start", "day_end", "escalate_fraction", "targets"]
+FIELDS = ["business_hours_only", "time_zone", "weekdays", "day_start", "day_end", "holidays_of", "closed_days",
+          "escalate_fraction", "targets"]
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from vigil.catalog.models import Service
 from vigil.incidents.models import Severity
 
 from . import actions
+from .hours import public_holidays
 from .models import WEEKDAYS, SlaPolicy
 
 router = Router(tags=["sla"])
@@ -34,6 +35,8 @@ class SlaIn(Schema):
     business_days: list[Day] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], max_length=7)
     business_hours_start: dt.time = dt.time(9, 0)
     business_hours_end: dt.time = dt.time(17, 0)
+    holidays_of: str = Field("", max_length=16)
+    closed_days: list[dt.date] = Field(default_factory=list, max_length=366)
     escalate_fraction: float = Field(0.75, gt=0, le=1)
 
 
@@ -45,6 +48,8 @@ class SlaOut(Schema):
     business_days: list[str]
     business_hours_start: dt.time
     business_hours_end: dt.time
+    holidays_of: str
+    closed_days: list[dt.date]
     escalate_fraction: float
 
 
@@ -56,7 +61,7 @@ def _out(service, policy):
         "service_id": service.pk, "business_hours_only": policy.business_hours_only, "targets": targets,
         "time_zone": policy.time_zone, "business_days": [WEEKDAYS[d] for d in sorted(policy.weekdays)],
         "business_hours_start": policy.day_start, "business_hours_end": policy.day_end,
-        "escalate_fraction": policy.escalate_fraction,
+        "holidays_of": policy.holidays_of, "closed_days": policy.closed_days, "escalate_fraction": policy.escalate_fraction,
     }
 
 
@@ -81,12 +86,17 @@ def put_sla(request, service_id: int, payload: SlaIn):
         invalid("business_days", "business hours need at least one day")
     if payload.business_hours_end <= payload.business_hours_start:
         invalid("business_hours_end", "must be after business_hours_start")
+    try:
+        public_holidays(payload.holidays_of)
+    except ValueError as e:
+        invalid("holidays_of", str(e))
     targets = {Severity(severity).value: target.dict(exclude_none=True) for severity, target in payload.targets.items()}
     targets = {severity: values for severity, values in targets.items() if values}
     policy = actions.do_set_sla_policy(
         service, actor=request.user, business_hours_only=payload.business_hours_only, targets=targets,
         time_zone=payload.time_zone, weekdays=sorted({WEEKDAYS.index(d) for d in payload.business_days}),
         day_start=payload.business_hours_start, day_end=payload.business_hours_end,
+        holidays_of=payload.holidays_of, closed_days=sorted({d.isoformat() for d in payload.closed_days}),
         escalate_fraction=payload.escalate_fraction,
     )
     return _out(service, policy)

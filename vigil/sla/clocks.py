@@ -36,6 +36,7 @@ def _copy_policy(clock, policy):
     clock.business_hours_only = policy.business_hours_only
     clock.time_zone, clock.weekdays = policy.time_zone, policy.weekdays
     clock.day_start, clock.day_end = policy.day_start, policy.day_end
+    clock.holidays_of, clock.closed_days = policy.holidays_of, policy.closed_days
 
 
 def start(incident, at):

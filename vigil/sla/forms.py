@@ -1,7 +1,9 @@
+import datetime as dt
 from zoneinfo import available_timezones
 
 from django import forms
 
+from .hours import public_holidays
 from .models import SEVERITIES, WEEKDAYS
 
 DAY_CHOICES = [(i, name.capitalize()) for i, name in enumerate(WEEKDAYS)]
@@ -14,6 +16,10 @@ class SlaForm(forms.Form):
                                               widget=forms.CheckboxSelectMultiple, label="Business days")
     day_start = forms.TimeField(label="Business hours from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     day_end = forms.TimeField(label="Business hours until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    holidays_of = forms.CharField(max_length=16, required=False, label="Public holidays of",
+                                  help_text='A country, or its region, whose public holidays are days off: "NL", "US-CA".')
+    closed_days = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Other days off",
+                                  help_text="One date a line, e.g. 2026-12-24.")
     escalate_percent = forms.IntegerField(min_value=1, max_value=100, initial=75, label="Escalate at (% of a target)")
 
     def __init__(self, *args, **kwargs):
@@ -29,6 +35,23 @@ class SlaForm(forms.Form):
         if value not in available_timezones():
             raise forms.ValidationError(f"Unknown time zone {value!r}.")
         return value
+
+    def clean_holidays_of(self):
+        value = self.cleaned_data["holidays_of"].strip()
+        try:
+            public_holidays(value)
+        except ValueError as e:
+            raise forms.ValidationError(str(e)) from None
+        return value
+
+    def clean_closed_days(self):
+        days = set()
+        for line in self.cleaned_data["closed_days"].split():
+            try:
+                days.add(dt.date.fromisoformat(line).isoformat())
+            except ValueError:
+                raise forms.ValidationError(f"{line!r} is not a date like 2026-12-24.") from None
+        return sorted(days)
 
     def clean(self):
         data = super().clean()
@@ -48,12 +71,14 @@ class SlaForm(forms.Form):
                 targets[severity] = values
         return {"business_hours_only": data["business_hours_only"], "time_zone": data["time_zone"],
                 "weekdays": sorted(data["weekdays"] or [0, 1, 2, 3, 4]), "day_start": data["day_start"],
-                "day_end": data["day_end"], "escalate_fraction": data["escalate_percent"] / 100, "targets": targets}
+                "day_end": data["day_end"], "holidays_of": data["holidays_of"], "closed_days": data["closed_days"],
+                "escalate_fraction": data["escalate_percent"] / 100, "targets": targets}
 
     @classmethod
     def initial_from(cls, policy):
         initial = {"business_hours_only": policy.business_hours_only, "time_zone": policy.time_zone,
                    "weekdays": policy.weekdays, "day_start": policy.day_start, "day_end": policy.day_end,
+                   "holidays_of": policy.holidays_of, "closed_days": "\n".join(policy.closed_days),
                    "escalate_percent": round(policy.escalate_fraction * 100)}
         for severity in SEVERITIES:
             for kind in ("ack", "resolve"):

@@ -1,12 +1,13 @@
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from vigil.accounts.models import validate_time_zone
 
-from .hours import AllHours, Calendar
+from .hours import AllHours, Calendar, public_holidays
 
 SEVERITIES = ["sev1", "sev2", "sev3", "sev4"]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -14,6 +15,13 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 def default_weekdays():
     return [0, 1, 2, 3, 4]
+
+
+def validate_holidays_of(value):
+    try:
+        public_holidays(value)
+    except ValueError as e:
+        raise ValidationError(str(e)) from None
 
 
 class SlaPolicy(models.Model):
@@ -26,6 +34,10 @@ class SlaPolicy(models.Model):
     weekdays = models.JSONField(default=default_weekdays, help_text="Working days, Monday = 0.")
     day_start = models.TimeField(default=dt.time(9, 0))
     day_end = models.TimeField(default=dt.time(17, 0))
+    holidays_of = models.CharField(
+        max_length=16, blank=True, validators=[validate_holidays_of],
+        help_text='Business hours skip the public holidays of this country or region, e.g. "NL" or "US-CA".')
+    closed_days = models.JSONField(default=list, blank=True, help_text="Other days off, as ISO dates.")
     escalate_fraction = models.FloatField(
         default=0.75, help_text="At this share of a target the incident escalates to the next level.")
     # {"sev1": {"ack_seconds": 900, "resolve_seconds": 14400}, ...}; a severity left out has no SLA.
@@ -42,7 +54,8 @@ class SlaPolicy(models.Model):
     def calendar(self):
         if not self.business_hours_only:
             return AllHours()
-        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end)
+        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end, self.holidays_of,
+                        tuple(self.closed_days))
 
     def target(self, severity, kind):
         """Seconds allowed to acknowledge (kind "ack") or resolve ("resolve"), or None."""
@@ -73,6 +86,8 @@ class SlaClock(models.Model):
     weekdays = models.JSONField(default=default_weekdays)
     day_start = models.TimeField(default=dt.time(9, 0))
     day_end = models.TimeField(default=dt.time(17, 0))
+    holidays_of = models.CharField(max_length=16, blank=True)
+    closed_days = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
@@ -97,7 +112,8 @@ class SlaClock(models.Model):
     def calendar(self):
         if not self.business_hours_only:
             return AllHours()
-        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end)
+        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end, self.holidays_of,
+                        tuple(self.closed_days))
 
     def elapsed_seconds(self, now=None):
         end = self.stopped_at or now or timezone.now()

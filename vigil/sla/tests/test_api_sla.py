@@ -1,5 +1,7 @@
 """GET/PUT /api/v1/services/{id}/sla."""
 
+import datetime as dt
+
 from vigil.accounts.models import AuditEntry
 from vigil.sla.models import SlaPolicy
 
@@ -35,6 +37,10 @@ def test_an_admin_sets_the_sla_and_reads_it_back(personas, api):
     policy = SlaPolicy.objects.get(service=personas.service)
     assert policy.weekdays == [0, 1, 2, 3, 4] and policy.target("sev1", "ack") == 900
     assert AuditEntry.objects.filter(action="sla_policy.set").count() == 1
+    response = api(personas.admin).put(url(personas.service), json={
+        **BODY, "holidays_of": "FR", "closed_days": ["2026-12-24", "2026-12-31", "2026-12-24"]})
+    assert (response.json()["holidays_of"], response.json()["closed_days"]) == ("FR", ["2026-12-24", "2026-12-31"])
+    assert SlaPolicy.objects.get(service=personas.service).calendar().is_working_day(dt.date(2026, 12, 25)) is False
 
 
 def test_put_replaces_the_whole_policy(personas, api):
@@ -56,6 +62,9 @@ def test_bad_input_names_the_field_and_changes_nothing(personas, api):
         ({**BODY, "business_days": []}, "business_days"),
         ({**BODY, "business_hours_end": "07:00"}, "business_hours_end"),
         ({**BODY, "escalate_fraction": 1.5}, "escalate_fraction"),
+        ({**BODY, "holidays_of": "XX"}, "holidays_of"),
+        ({**BODY, "holidays_of": "US-ZZ"}, "holidays_of"),
+        ({**BODY, "closed_days": ["2026-13-01"]}, "closed_days.0"),
         ({**BODY, "surprise": 1}, "surprise"),
     ]:
         response = admin.put(url(personas.service), json=body)

@@ -171,6 +171,24 @@ def test_business_hours_clocks_wait_for_monday(paged_team, api):
         assert sla_of(api, personas, incident)["ack_breached"] is True
 
 
+def test_business_hours_clocks_skip_public_holidays_and_closed_days(paged_team, api):
+    personas = paged_team
+    policy = SlaPolicy.objects.create(service=personas.service, business_hours_only=True, time_zone="Europe/Amsterdam",
+                                      holidays_of="NL", closed_days=["2026-04-28"], targets={"sev2": {"ack_seconds": 3600}})
+    friday = datetime.fromisoformat("2026-04-24T16:30:00+02:00")  # Monday the 27th is King's Day
+    with at(0, friday):
+        incident = actions.do_create_incident(personas.service, actor=None, title="Slow", severity="sev2")
+    clock = SlaClock.objects.get(incident=incident)
+    assert clock.breach_at == datetime.fromisoformat("2026-04-29T09:30:00+02:00")
+    # The clock keeps the days off it started with.
+    policy.closed_days = []
+    policy.save()
+    clock.refresh_from_db()
+    assert clock.breach_at == datetime.fromisoformat("2026-04-29T09:30:00+02:00") and clock.closed_days == ["2026-04-28"]
+    with at(4 * 86400, friday):  # Tuesday afternoon, a closed day: half an hour of business time used
+        assert sla_of(api, personas, incident)["ack_elapsed_seconds"] == 1800
+
+
 def test_reopening_runs_the_clocks_again_from_the_reopening(paged_team, sla, api):
     personas = paged_team
     incident = open_sev1(personas)

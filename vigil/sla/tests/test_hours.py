@@ -28,6 +28,21 @@ def test_an_hour_of_work_started_late_on_friday_ends_on_monday_morning():
     assert paris.add(local(PARIS, 2026, 11, 27, 16, 30), 3600) == local(PARIS, 2026, 11, 30, 9, 30)
 
 
+def test_public_holidays_and_closed_days_do_not_count():
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    # Friday 2026-04-24, 16:30: an hour of work. Monday the 27th is King's Day in the Netherlands.
+    friday = local(amsterdam, 2026, 4, 24, 16, 30)
+    assert Calendar("Europe/Amsterdam").add(friday, 3600) == local(amsterdam, 2026, 4, 27, 9, 30)
+    dutch = Calendar("Europe/Amsterdam", holidays_of="NL")
+    assert dutch.add(friday, 3600) == local(amsterdam, 2026, 4, 28, 9, 30)
+    assert dutch.seconds_between(friday, local(amsterdam, 2026, 4, 28, 9, 30)) == 3600
+    closed = Calendar("Europe/Amsterdam", holidays_of="NL", closed_days=("2026-04-28",))
+    assert closed.add(friday, 3600) == local(amsterdam, 2026, 4, 29, 9, 30)
+    # A region's own: Thanksgiving in California, not a working day there.
+    assert Calendar("America/Los_Angeles", holidays_of="US-CA").is_working_day(dt.date(2026, 11, 26)) is False
+    assert Calendar("America/Los_Angeles").is_working_day(dt.date(2026, 11, 26)) is True
+
+
 def test_time_outside_the_window_does_not_count():
     assert paris.seconds_between(local(PARIS, 2026, 11, 24, 18), local(PARIS, 2026, 11, 25, 8)) == 0
     assert paris.add(local(PARIS, 2026, 11, 24, 18), 60) == local(PARIS, 2026, 11, 25, 9, 1)

@@ -53,6 +53,21 @@ def test_an_admin_edits_the_sla_in_a_form(personas, client):
                                                     "escalate_percent": "75"})
     assert bad.status_code == 200 and "Unknown time zone" in bad.content.decode()
     assert SlaPolicy.objects.get().time_zone == "Europe/Paris"
+    response = client.post("/services/acme-shop/sla/", {
+        "business_hours_only": "on", "time_zone": "Europe/Paris", "weekdays": ["0", "1", "2", "3", "4"],
+        "day_start": "08:00", "day_end": "18:00", "escalate_percent": "80", "sev1_ack": "15", "sev1_resolve": "240",
+        "holidays_of": "FR", "closed_days": "2026-12-31\n2026-12-24\n"})
+    assert response.status_code == 302
+    policy = SlaPolicy.objects.get()
+    assert (policy.holidays_of, policy.closed_days) == ("FR", ["2026-12-24", "2026-12-31"])
+    page = client.get("/services/acme-shop/sla/").content.decode()
+    assert "2026-12-24\n2026-12-31" in page
+    bad = client.post("/services/acme-shop/sla/", {
+        "time_zone": "Europe/Paris", "day_start": "08:00", "day_end": "18:00", "escalate_percent": "75",
+        "holidays_of": "XX", "closed_days": "next friday"})
+    assert bad.status_code == 200
+    assert set(bad.context["form"].errors) >= {"holidays_of", "closed_days"}
+    assert SlaPolicy.objects.get().holidays_of == "FR"
 
 
 def test_only_admins_change_the_sla(personas, client):
