@@ -24,6 +24,14 @@ def validate_holidays_of(value):
         raise ValidationError(str(e)) from None
 
 
+def calendar_of(hours):
+    """The calendar an SLA policy or clock counts in."""
+    if not hours.business_hours_only:
+        return AllHours()
+    return Calendar(hours.time_zone, tuple(hours.weekdays), hours.day_start, hours.day_end, hours.holidays_of,
+                    tuple(hours.closed_days))
+
+
 class SlaPolicy(models.Model):
     """A service's promise: per severity, how soon an incident is acknowledged and resolved,
     counted round the clock or in business hours only."""
@@ -52,10 +60,7 @@ class SlaPolicy(models.Model):
         return f"SLA of {self.service}"
 
     def calendar(self):
-        if not self.business_hours_only:
-            return AllHours()
-        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end, self.holidays_of,
-                        tuple(self.closed_days))
+        return calendar_of(self)
 
     def target(self, severity, kind):
         """Seconds allowed to acknowledge (kind "ack") or resolve ("resolve"), or None."""
@@ -110,10 +115,7 @@ class SlaClock(models.Model):
         return "ack" if self.kind == self.Kind.ACK else "resolve"
 
     def calendar(self):
-        if not self.business_hours_only:
-            return AllHours()
-        return Calendar(self.time_zone, tuple(self.weekdays), self.day_start, self.day_end, self.holidays_of,
-                        tuple(self.closed_days))
+        return calendar_of(self)
 
     def elapsed_seconds(self, now=None):
         end = self.stopped_at or now or timezone.now()
