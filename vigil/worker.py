@@ -79,6 +79,11 @@ def _listen():
     return sock
 
 
+def job_name(fn):
+    """"comms.deliver_due_message": the app and the function, as two apps may name a job alike."""
+    return f"{fn.__module__.split('.')[-2]}.{fn.__name__}"
+
+
 class Worker:
     def __init__(self, stop=None, idle_seconds=0.25, burst=100):
         self.stop = stop or threading.Event()
@@ -98,14 +103,14 @@ class Worker:
                         break
                 except Exception:
                     # One failing job must not stop paging; its unit stays due and is retried.
-                    log.exception("job %s failed", fn.__name__)
+                    log.exception("job %s failed", job_name(fn))
                     break
                 did_work = True
             close_old_connections()
         return did_work
 
     def run_forever(self):
-        log.info("worker started with %d jobs: %s", len(JOBS), ", ".join(f.__name__ for f in JOBS) or "none yet")
+        log.info("worker started with %d jobs: %s", len(JOBS), ", ".join(map(job_name, JOBS)) or "none yet")
         listener = _listen()
         try:
             while not self.stop.is_set():

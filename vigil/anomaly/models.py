@@ -127,4 +127,5 @@ class Rule(models.Model):
             side = "below" if self.direction == self.Direction.BELOW else "above"
             return f"{self.series.name} {side} {self.threshold:g} {window}"
         side = {"above": "above", "below": "below", "both": "away from"}[self.direction]
-        return f"{self.series.name} {self.deviations:g} deviations {side} its usual for the hour of the week {window}"
+        clock = "" if self.time_zone == "UTC" else f" ({self.time_zone})"
+        return f"{self.series.name} {self.deviations:g} deviations {side} its usual for the hour of the week{clock} {window}"

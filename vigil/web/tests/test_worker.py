@@ -92,3 +92,8 @@ def test_work_committed_in_another_process_wakes_the_job_loop():
         assert listener.recv(64) == b"!"
     finally:
         listener.close()
+
+
+def test_every_job_has_a_name_of_its_own_in_the_log():
+    names = [worker_module.job_name(fn) for fn in worker_module.JOBS]
+    assert len(set(names)) == len(names) and "comms.deliver_due_message" in names
