@@ -15,7 +15,9 @@ from .models import CommsSettings, UpdateReminder
 @receiver(incident_changed)
 def on_incident_changed(sender, incident, action, **extra):
     # Severity (in "update") sets the period; opening, reopening and resolving start or stop it.
-    if action in ("create", "update", "reopen", "resolve"):
+    if action == "create":
+        schedule(incident, new=True)
+    elif action in ("update", "reopen", "resolve"):
         schedule(incident)
 
 
@@ -25,14 +27,18 @@ def last_update_at(incident):
     return max(t for t in (latest, incident.created_at, incident.reopened_at) if t is not None)
 
 
-def schedule(incident):
+def schedule(incident, new=False):
     """Set the incident's reminder: due one quiet period after the last update, or none. Call
-    inside the transaction of the change. Idempotent."""
+    inside the transaction of the change. Idempotent. `new`: the incident has just opened, so it
+    has neither updates nor a reminder yet."""
     minutes = CommsSettings.of(incident.service).minutes_for(incident.severity)
     due = None
     if incident.is_open and minutes:
-        due = last_update_at(incident) + timedelta(minutes=minutes)
-    UpdateReminder.objects.update_or_create(incident=incident, defaults={"due_at": due, "quiet_minutes": minutes})
+        due = (incident.created_at if new else last_update_at(incident)) + timedelta(minutes=minutes)
+    if new:
+        UpdateReminder.objects.create(incident=incident, due_at=due, quiet_minutes=minutes)
+    else:
+        UpdateReminder.objects.update_or_create(incident=incident, defaults={"due_at": due, "quiet_minutes": minutes})
     return due
 
 

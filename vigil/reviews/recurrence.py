@@ -26,13 +26,19 @@ def same_group(incident):
 def on_incident_changed(sender, incident, action, actor=None, **extra):
     if action != "create":
         return
-    reviews = list(Review.objects.filter(incident__in=same_group(incident)[:LIMIT]).order_by("-created_at")[:LIMIT])
+    if not incident.group_key:
+        return
+    # Every incident opening asks this, mostly to hear "no": one plain query, no model instances.
+    reviews = list(Review.objects.filter(incident__service_id=incident.service_id, incident__group_key=incident.group_key,
+                                         incident__created_at__lte=incident.created_at)
+                   .exclude(incident_id=incident.pk).order_by("-created_at")
+                   .values_list("pk", "incident__number", "title")[:LIMIT])
     if reviews:
         incident.add_entry(
             TimelineEntry.Kind.NOTE, actor=None,
-            body="This happened before: " + "; ".join(f"review #{r.pk} of incident #{r.incident.number} ({r.title})"
-                                                       for r in reviews) + ".",
-            data={"recurrence": [r.pk for r in reviews]},
+            body="This happened before: " + "; ".join(f"review #{pk} of incident #{number} ({title})"
+                                                       for pk, number, title in reviews) + ".",
+            data={"recurrence": [pk for pk, _, _ in reviews]},
         )
 
 
