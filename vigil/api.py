@@ -3,12 +3,13 @@
 import json
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from vigil.accounts.models import ApiToken, TeamNeedsAnAdmin
+from vigil.accounts.models import ApiToken, TeamNeedsAnAdmin, validate_time_zone
 from vigil.incidents.models import TransitionNotAllowed
 
 
@@ -32,6 +33,13 @@ api = NinjaAPI(
 def invalid(field, message):
     """Raise a 422 naming `field`, shaped like the ones pydantic produces."""
     raise ValidationError([{"loc": ["body", "payload", field], "msg": message, "type": "value_error"}])
+
+
+def check_time_zone(value):
+    try:
+        validate_time_zone(value)
+    except DjangoValidationError:
+        invalid("time_zone", f"unknown time zone {value!r}; use an IANA name like Europe/London")
 
 
 def _field_name(loc):

@@ -1,7 +1,6 @@
 import json
 from datetime import datetime
 from typing import Any, Optional
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.db.models import Q
@@ -14,7 +13,7 @@ from pydantic import ValidationError as PydanticError
 
 from vigil.accounts.models import Role, Team
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
-from vigil.api import invalid
+from vigil.api import check_time_zone, invalid
 from vigil.catalog.models import Service
 
 from . import actions
@@ -196,11 +195,9 @@ def _rule(request, rule_id, role=Role.VIEWER):
     return rule
 
 
-def check_rule(kind=None, threshold=None, time_zone=None):
+def check_rule(kind, threshold):
     if kind == Rule.Kind.THRESHOLD and threshold is None:
         invalid("threshold", "a threshold rule needs a threshold")
-    if time_zone is not None and time_zone not in available_timezones():
-        invalid("time_zone", f"unknown time zone {time_zone!r}")
 
 
 @router.get("/metric-rules", response=list[RuleOut])
@@ -220,7 +217,8 @@ def create_rule(request, payload: RuleIn):
                                    pk=payload.series_id).first()
     if series is None:
         invalid("series_id", "no such series in the service's team")
-    check_rule(payload.kind, payload.threshold, payload.time_zone)
+    check_rule(payload.kind, payload.threshold)
+    check_time_zone(payload.time_zone)
     fields = payload.dict(exclude={"service_id", "series_id"})
     return Status(201, actions.do_create_rule(service, actor=request.user, series=series, **fields))
 
@@ -237,7 +235,8 @@ def update_rule(request, rule_id: int, payload: RulePatch):
     for name, value in changes.items():
         if value is None:
             invalid(name, "may not be null")
-    check_rule(time_zone=changes.get("time_zone"))
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
     return actions.do_update_rule(rule, actor=request.user, **changes) if changes else rule
 
 

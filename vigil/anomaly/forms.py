@@ -1,6 +1,6 @@
-from zoneinfo import available_timezones
-
 from django import forms
+
+from vigil.accounts.models import validate_time_zone
 
 from .models import Rule
 
@@ -19,7 +19,8 @@ class RuleForm(forms.Form):
                                         help_text="How long the value must stay away before it fires.")
     baseline_weeks = forms.IntegerField(min_value=1, max_value=8, initial=4,
                                         help_text="How many past weeks the baseline learns from.")
-    time_zone = forms.CharField(max_length=64, initial="UTC", required=False,
+    time_zone = forms.CharField(max_length=64, initial="UTC", required=False, empty_value="UTC",
+                                validators=[validate_time_zone],
                                 help_text=Rule._meta.get_field("time_zone").help_text + " Blank: UTC.")
     severity = forms.ChoiceField(choices=SEVERITIES, initial="sev3")
     enabled = forms.BooleanField(required=False, initial=True)
@@ -37,12 +38,6 @@ class RuleForm(forms.Form):
         for name in ("service", "kind"):
             form.fields[name].disabled = True
         return form
-
-    def clean_time_zone(self):
-        value = self.cleaned_data["time_zone"].strip() or "UTC"
-        if value not in available_timezones():
-            raise forms.ValidationError(f"Unknown time zone {value!r}.")
-        return value
 
     def clean(self):
         data = super().clean()

@@ -5,16 +5,15 @@ import re
 from datetime import datetime, time
 from typing import Optional
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, Field
 
-from vigil.accounts.models import Role, Team, User, validate_time_zone
+from vigil.accounts.models import Role, Team, User
 from vigil.accounts.permissions import for_user, get_for_user, has_role, require_role
-from vigil.api import invalid
+from vigil.api import check_time_zone, invalid
 
 from . import actions
 from .models import WEEKDAYS, Override, Schedule, UserCalendar, calendar_url, on_call_candidates, parse_rotation
@@ -216,13 +215,6 @@ def aware(field, value):
     if value is None or not EARLIEST <= value < LATEST:
         invalid(field, "must be between 1970 and 2200")
     return value
-
-
-def check_time_zone(value):
-    try:
-        validate_time_zone(value)
-    except DjangoValidationError:
-        invalid("time_zone", f"unknown time zone {value!r}; use an IANA name like Europe/London")
 
 
 def _clock(field, value):

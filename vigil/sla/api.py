@@ -1,13 +1,12 @@
 import datetime as dt
 from typing import Literal, Optional
-from zoneinfo import available_timezones
 
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from vigil.accounts.models import Role
 from vigil.accounts.permissions import for_user, get_for_user, require_role
-from vigil.api import invalid
+from vigil.api import check_time_zone, invalid
 from vigil.catalog.models import Service
 from vigil.incidents.models import Severity
 
@@ -80,8 +79,7 @@ def get_sla(request, service_id: int):
 def put_sla(request, service_id: int, payload: SlaIn):
     service = _service(request, service_id)
     require_role(request.user, service.team_id, Role.ADMIN)
-    if payload.time_zone not in available_timezones():
-        invalid("time_zone", f"unknown time zone {payload.time_zone!r}")
+    check_time_zone(payload.time_zone)
     if payload.business_hours_only and not payload.business_days:
         invalid("business_days", "business hours need at least one day")
     if payload.business_hours_end <= payload.business_hours_start:

@@ -3,8 +3,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from .hours import public_holidays
-from .models import SEVERITIES, WEEKDAYS
+from .models import SEVERITIES, WEEKDAYS, validate_holidays_of
 
 DAY_CHOICES = [(i, name.capitalize()) for i, name in enumerate(WEEKDAYS)]
 
@@ -16,7 +15,7 @@ class SlaForm(forms.Form):
                                               widget=forms.CheckboxSelectMultiple, label="Business days")
     day_start = forms.TimeField(label="Business hours from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     day_end = forms.TimeField(label="Business hours until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    holidays_of = forms.CharField(max_length=16, required=False, label="Public holidays of",
+    holidays_of = forms.CharField(max_length=16, required=False, validators=[validate_holidays_of], label="Public holidays of",
                                   help_text='A country, or its region, whose public holidays are days off: "NL", "US-CA".')
     closed_days = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Other days off",
                                   help_text="One date a line, e.g. 2026-12-24.")
@@ -34,14 +33,6 @@ class SlaForm(forms.Form):
         value = self.cleaned_data["time_zone"].strip()
         if value not in available_timezones():
             raise forms.ValidationError(f"Unknown time zone {value!r}.")
-        return value
-
-    def clean_holidays_of(self):
-        value = self.cleaned_data["holidays_of"].strip()
-        try:
-            public_holidays(value)
-        except ValueError as e:
-            raise forms.ValidationError(str(e)) from None
         return value
 
     def clean_closed_days(self):
